@@ -1,0 +1,54 @@
+"""Which engine routine walks which kind of spec file (`kind:` field), imported lazily.
+
+Each routine takes the parsed spec (a dict from YAML/JSON) and WalkOptions and returns a Trace.
+Modules are imported only when their kind is asked for, so `nnt walk` on a network never pays
+for sympy or the LLM stack.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from engine.errors import NNTError
+
+# kind -> "module:function"
+KINDS: dict[str, str] = {
+    "network": "engine.network:walk_network",
+    "activations": "engine.ops:walk_activations",
+    "threshold": "engine.classic:walk_threshold",
+    "perceptron": "engine.classic:walk_perceptron",
+    "calculus": "engine.calculus:walk_calculus",
+    "chain_rule": "engine.chainrule:walk_chain_rule",
+    "softmax_temperature": "engine.llm_math:walk_softmax_temperature",
+    "attention": "engine.llm_math:walk_attention",
+    "similarity": "engine.llm_math:walk_similarity",
+    "bm25": "engine.llm_math:walk_bm25",
+    "tokens": "engine.llm_math:walk_tokens",
+}
+
+
+@dataclass
+class WalkOptions:
+    """What the user asked of a walkthrough, beyond the spec file itself."""
+
+    iterations: int = 1
+    loss: str | None = None                 # override the spec's loss
+    conventions: dict[str, str] = field(default_factory=dict)  # e.g. {"maxpool_ties": "split"}
+    learning_rate: float | None = None      # override the spec's learning rate
+
+
+def walk(spec: dict, options: WalkOptions | None = None):
+    """Dispatch a parsed spec to the routine for its kind and return the Trace."""
+    options = options or WalkOptions()
+    if not isinstance(spec, dict):
+        raise NNTError("the spec must be a mapping with fields such as input, target, layers, loss; "
+                       "see README 'Spec format'")
+    kind = spec.get("kind", "network")
+    if kind not in KINDS:
+        raise NNTError(f"unknown kind '{kind}'; use one of: {', '.join(KINDS)}")
+    module_name, func_name = KINDS[kind].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise NNTError(f"kind '{kind}' is not available in this build ({exc.name} missing)") from None
+    return getattr(module, func_name)(spec, options)
