@@ -1,0 +1,52 @@
+"""Test-wide guards: no network except loopback, so tests never reach a real LLM or the internet."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_loopback(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self, address):
+    if not _is_loopback(address):
+        raise OSError(f"network blocked in tests: connection to {address!r} refused (loopback only)")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if not _is_loopback(address):
+        raise OSError(f"network blocked in tests: connection to {address!r} refused (loopback only)")
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _block_network():
+    """Sockets may connect to loopback only (the scripted LLM server); everything else fails fast."""
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    yield
+    socket.socket.connect = _real_connect
+    socket.socket.connect_ex = _real_connect_ex
+
+
+@pytest.fixture(autouse=True)
+def _no_llm_env(monkeypatch, tmp_path):
+    """Tests start offline and with a private data dir unless they configure an LLM themselves."""
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NNT_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NNT_DATA_DIR", str(tmp_path / "nnt-data"))
