@@ -1,0 +1,105 @@
+"""Dense (fully connected) layer: z = W·a_prev + b, a = f(z), and its backward rules, traced."""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.layer import Layer, record_activation, record_activation_backward
+from engine.numfmt import fmt_num
+from engine.ops import get_activation
+from engine.trace import Op
+
+MAX_TERMS = 8  # element expansions longer than this are elided in the middle
+
+
+def _affine(W, a, b):
+    """z = W·a + b for a batch: W (n_out, n_in), a (n_in, m), b (n_out,) -> (n_out, m)."""
+    return W @ a + b[:, None]
+
+
+def _sum_of_products(pairs: list[tuple[str, str]], tail: str = "") -> str:
+    terms = [f"{w}×{v}" for w, v in pairs]
+    if len(terms) > MAX_TERMS:
+        terms = terms[:3] + [f"… ({len(terms) - 5} more terms) …"] + terms[-2:]
+    text = " + ".join(terms)
+    return f"{text} + {tail}" if tail else text
+
+
+def _expand_affine(inputs, idx, p):
+    W, a, b = inputs
+    r, col = idx
+    pairs = [(fmt_num(W[r, k], p), fmt_num(a[k, col], p)) for k in range(W.shape[1])]
+    return _sum_of_products(pairs, fmt_num(b[r], p))
+
+
+def _outer(delta, a):
+    """∂L/∂W = δ·aᵀ summed over the batch: (n_out, m), (n_in, m) -> (n_out, n_in)."""
+    return delta @ a.T
+
+
+def _expand_outer(inputs, idx, p):
+    delta, a = inputs
+    r, c = idx
+    pairs = [(fmt_num(delta[r, s], p), fmt_num(a[c, s], p)) for s in range(delta.shape[1])]
+    return _sum_of_products(pairs)
+
+
+def _backprop(W, delta):
+    """∂L/∂a_prev = Wᵀ·δ: (n_out, n_in), (n_out, m) -> (n_in, m)."""
+    return W.T @ delta
+
+
+def _expand_backprop(inputs, idx, p):
+    W, delta = inputs
+    c, s = idx
+    pairs = [(fmt_num(W[r, c], p), fmt_num(delta[r, s], p)) for r in range(W.shape[0])]
+    return _sum_of_products(pairs)
+
+
+def _bias_grad(delta):
+    """∂L/∂b = δ summed over the batch: (n_out, m) -> (n_out,)."""
+    return delta.sum(axis=1)
+
+
+class DenseLayer(Layer):
+    """A traced dense layer with activation f."""
+
+    kind = "dense"
+    param_names = ("W", "b")
+
+    def __init__(self, spec, index):
+        super().__init__(spec, index, batch_axis=1)
+        self.act = get_activation(spec.activation, spec.alpha)
+
+    def params(self):
+        return {"W": self.spec.W, "b": self.spec.b}
+
+    def forward(self, trace, in_id, prefix, params):
+        i = self.i
+        W_id, b_id = params["W"], params["b"]
+        prev = in_id.rpartition(".")[2] if "." in in_id else in_id
+        prev = f"a{i - 1}" if prev == "a" else prev
+        z_id, a_id = f"{prefix}L{i}.z", f"{prefix}L{i}.a"
+        z = _affine(trace[W_id].value, trace[in_id].value, trace[b_id].value)  # (n_out, m)
+        trace.add(z_id, f"pre-activation of layer {i} (weighted sum plus bias)",
+                  f"z{i} = W{i}·{prev} + b{i}", z, (W_id, in_id, b_id),
+                  Op(_affine, "{0}·{1} + {2}", _expand_affine), 1)
+        record_activation(trace, self.act, z_id, a_id, f"activation of layer {i}", 1)
+        return a_id
+
+    def backward(self, trace, grad_out_id, in_id, grad_in_id, fused=None):
+        i = self.i
+        delta_id = record_activation_backward(trace, self.act, f"L{i}.z", f"L{i}.a", grad_out_id, 1, fused)
+        delta, a_prev = trace[delta_id].value, trace[in_id].value
+        trace.add(f"L{i}.dW", f"gradient of the loss for layer {i}'s weights",
+                  f"∂L/∂W{i} = δ{i}·a{i - 1}ᵀ (outer product" +
+                  (", summed over the batch)" if trace.batch_size > 1 else ")"),
+                  _outer(delta, a_prev), (delta_id, in_id), Op(_outer, "{0} ⊗ {1}", _expand_outer),
+                  phase="backward")
+        trace.add(f"L{i}.db", f"gradient of the loss for layer {i}'s biases",
+                  f"∂L/∂b{i} = δ{i}" + (" summed over the batch" if trace.batch_size > 1 else ""),
+                  _bias_grad(delta), (delta_id,), Op(_bias_grad, "Σ {0}"), phase="backward")
+        if grad_in_id is not None:
+            W_id = f"L{i}.W"
+            trace.add(grad_in_id, f"gradient passed back to layer {i - 1}'s output",
+                      f"∂L/∂a{i - 1} = W{i}ᵀ·δ{i}", _backprop(trace[W_id].value, delta), (W_id, delta_id),
+                      Op(_backprop, "{0}ᵀ·{1}", _expand_backprop), 1)

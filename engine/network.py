@@ -1,0 +1,282 @@
+"""A traced network: forward pass, loss, backpropagation, SGD update and a second forward pass.
+
+`walk_network(spec_dict, options)` is what `nnt walk` runs for a network spec: one full iteration
+traced step by step, then (with --iterations N) a table of the loss and parameters over N steps.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.dense import DenseLayer
+from engine.errors import NNTError
+from engine.layer import ActivationLayer, FlattenLayer, grad_id_for
+from engine.numfmt import fmt_num
+from engine.ops import FUSED, get_loss
+from engine.spec import NetworkSpec, parse_network
+from engine.trace import Op, Table, Trace
+
+TABLE_ROWS = (0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+MAX_ITERATIONS = 100_000
+
+
+def build_layers(spec: NetworkSpec) -> list:
+    """Turn validated layer specs into traced layer objects."""
+    layers = []
+    for i, ls in enumerate(spec.layers, 1):
+        if ls.kind == "dense":
+            layers.append(DenseLayer(ls, i))
+        elif ls.kind in ("conv2d", "pool"):
+            from engine.conv import Conv2DLayer, PoolLayer
+            layers.append(Conv2DLayer(ls, i) if ls.kind == "conv2d" else PoolLayer(ls, i, spec.conventions))
+        elif ls.kind == "flatten":
+            layers.append(FlattenLayer(ls, i, batch_axis=1))
+        else:
+            previous_is_maps = bool(layers) and layers[-1].batch_axis == 0 or (not layers and spec.image_input)
+            layers.append(ActivationLayer(ls, i, batch_axis=0 if previous_is_maps else 1))
+    return layers
+
+
+class Network:
+    """Layers plus current parameter values; `step` records one traced training iteration."""
+
+    def __init__(self, spec: NetworkSpec):
+        self.spec = spec
+        self.layers = build_layers(spec)
+        self.params = {(l.i, name): np.array(v, dtype=np.float64)
+                       for l in self.layers for name, v in l.params().items()}
+        self.velocity = {key: np.zeros_like(v) for key, v in self.params.items()}
+        self.loss = get_loss(spec.loss) if spec.loss else None
+        m = spec.batch_size
+        self.reduce = 1.0 / m if spec.conventions["batch_reduction"] == "mean" else 1.0
+
+    # ---- one traced iteration -----------------------------------------------------------------
+    def step(self, trace: Trace, after: bool = True) -> Trace:
+        """Record given values, forward, loss, backward, update and (optionally) the after pass."""
+        s = self.spec
+        x_axis = 0 if s.image_input else 1
+        trace.given("x", "input" + (f" (batch of {s.batch_size}, one column per sample)"
+                                    if s.batch_size > 1 and not s.image_input else ""), "x", s.x, x_axis)
+        if s.y is not None:
+            trace.given("y", "target", "y", s.y, 1)
+        for (i, name), value in self.params.items():
+            trace.given(f"L{i}.{name}", f"layer {i} {'weights' if name == 'W' else 'biases'}",
+                        f"{name}{i}", value)
+        trace.phase = "forward"
+        out_id = self.forward(trace, "")
+        trace.info["output_id"] = out_id
+        if self.loss is None:
+            return trace
+        trace.phase = "loss"
+        trace.info["loss"] = float(self.record_loss(trace, out_id, ""))
+        trace.phase = "backward"
+        self.backward(trace, out_id)
+        if s.learning_rate is None:
+            return trace
+        trace.phase = "update"
+        self.update(trace)
+        if after:
+            trace.phase = "after"
+            new = {k: f"L{i}.{name}_new" for k in self.params for i, name in [k]}
+            out_after = self.forward(trace, "after.", new)
+            trace.info["loss_after"] = float(self.record_loss(trace, out_after, "after."))
+        return trace
+
+    def forward(self, trace: Trace, prefix: str, param_ids: dict | None = None) -> str:
+        """Record every layer's forward steps; returns the id of the prediction ŷ."""
+        cur = "x"
+        for layer in self.layers:
+            ids = {name: (param_ids or {}).get((layer.i, name), f"L{layer.i}.{name}")
+                   for name in layer.param_names}
+            cur = layer.forward(trace, cur, prefix, ids)
+        return cur
+
+    def record_loss(self, trace: Trace, out_id: str, prefix: str):
+        """Record the loss (per sample when m > 1, then the batch reduction)."""
+        loss, m, r = self.loss, self.spec.batch_size, self.reduce
+        yhat = trace[out_id].value
+        if m > 1:
+            trace.add(f"{prefix}loss.samples", "loss of each sample", loss.formula,
+                      loss.per_sample(yhat, trace["y"].value), (out_id, "y"),
+                      Op(loss.per_sample, f"{loss.name}(ŷ = {{0}}, y = {{1}})"))
+            how = "mean" if r != 1.0 else "sum"
+            return trace.add(f"{prefix}loss", f"loss over the batch ({how} of the {m} sample losses)",
+                             f"L = ({'1/m' if how == 'mean' else '1'})·Σ_samples L_s",
+                             np.asarray(np.sum(trace[f'{prefix}loss.samples'].value) * r),
+                             (f"{prefix}loss.samples",),
+                             Op(lambda v: np.asarray(np.sum(v) * r), f"{how}({{0}})"))
+        return trace.add(f"{prefix}loss", f"loss ({loss.name})", loss.formula,
+                         np.asarray(loss.per_sample(yhat, trace["y"].value)[0]), (out_id, "y"),
+                         Op(lambda yh, y: np.asarray(loss.per_sample(yh, y)[0]),
+                            f"{loss.name}(ŷ = {{0}}, y = {{1}})", _loss_expand(loss.name)))
+
+    def backward(self, trace: Trace, out_id: str) -> None:
+        """Record ∂L/∂ŷ, then every layer's gradients from the last layer back to the first."""
+        loss, r, m = self.loss, self.reduce, self.spec.batch_size
+        grad_id = grad_id_for(out_id)
+        factor = "" if m == 1 else (" · (1/m)" if r != 1.0 else "")
+        trace.add(grad_id, "gradient of the loss for the prediction ŷ", loss.gradient_formula + factor,
+                  loss.grad(trace[out_id].value, trace["y"].value) * r, (out_id, "y"),
+                  Op(lambda yh, y: loss.grad(yh, y) * r, "∂L/∂ŷ at ŷ = {0}, y = {1}"), 1)
+        last = self.layers[-1]
+        fused = None
+        if getattr(last, "act", None) is not None and (last.act.name, loss.name) in FUSED \
+                and last.kind == "dense":
+            fused = (loss.name, lambda yh, y: (yh - y) * r)
+        for idx in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[idx]
+            in_id = "x" if idx == 0 else self._out_id(idx - 1)
+            grad_in = None if idx == 0 else grad_id_for(in_id)
+            if layer.kind == "dense":
+                layer.backward(trace, grad_id, in_id, grad_in, fused if idx == len(self.layers) - 1 else None)
+            else:
+                layer.backward(trace, grad_id, in_id, grad_in)
+            grad_id = grad_in
+
+    def _out_id(self, idx: int) -> str:
+        layer = self.layers[idx]
+        return f"L{layer.i}.{layer.out_name}"
+
+    def update(self, trace: Trace) -> None:
+        """Record the SGD (with optional momentum) update of every parameter."""
+        lr, mu = self.spec.learning_rate, self.spec.momentum
+        trace.given("lr", "learning rate", "η", np.asarray(lr))
+        if mu:
+            trace.given("momentum", "momentum", "μ", np.asarray(mu))
+        for (i, name), value in self.params.items():
+            pid, gid = f"L{i}.{name}", f"L{i}.d{name}"
+            if mu:
+                vid = f"L{i}.v{name}"
+                trace.given(f"{vid}_prev", f"previous velocity of {pid}", f"v{i}", self.velocity[(i, name)])
+                trace.add(vid, f"velocity of {pid}", f"v = μ·v_prev − η·∂L/∂{name}{i}",
+                          mu * self.velocity[(i, name)] - lr * trace[gid].value,
+                          ("momentum", f"{vid}_prev", "lr", gid),
+                          Op(lambda m_, v, e, g: m_ * v - e * g, "{0}×{1} − {2}×{3}"))
+                trace.add(f"{pid}_new", f"updated {pid}", f"{name}{i} ← {name}{i} + v",
+                          value + trace[vid].value, (pid, vid), Op(np.add, "{0} + {1}"))
+            else:
+                trace.add(f"{pid}_new", f"updated {pid}", f"{name}{i} ← {name}{i} − η·∂L/∂{name}{i}",
+                          value - lr * trace[gid].value, (pid, "lr", gid),
+                          Op(lambda w, e, g: w - e * g, "{0} − {1}×{2}",
+                             lambda inp, idx, p: f"{fmt_num(inp[0][idx], p)} − "
+                                                 f"{fmt_num(inp[1], p)}×{fmt_num(inp[2][idx], p)}"))
+
+    def apply_update(self, trace: Trace) -> None:
+        """Make the updated parameters of `trace` the current ones (for the next iteration)."""
+        for (i, name) in self.params:
+            self.params[(i, name)] = trace[f"L{i}.{name}_new"].value
+            if self.spec.momentum:
+                self.velocity[(i, name)] = trace[f"L{i}.v{name}"].value
+
+
+def _loss_expand(name: str):
+    """Element expansion for a single-sample loss: the sum over outputs with numbers."""
+    def expand(inputs, idx, p):
+        yh, y = inputs[0][:, 0], inputs[1][:, 0]
+        terms = []
+        for a, b in zip(yh, y):
+            A, B = fmt_num(a, p), fmt_num(b, p)
+            if name == "half_sse":
+                terms.append(f"½({A} − {B})²")
+            elif name in ("sse", "mse"):
+                terms.append(f"({A} − {B})²")
+            elif name == "bce":
+                terms.append(f"−[{B}·ln {A} + (1 − {B})·ln(1 − {A})]")
+            else:
+                terms.append(f"−{B}·ln {A}")
+        body = " + ".join(terms)
+        return f"(1/{len(terms)})·({body})" if name == "mse" and len(terms) > 1 else body
+    return expand
+
+
+# ---- walking ---------------------------------------------------------------------------------------
+
+def walk_network(data: dict, options) -> Trace:
+    """Trace one full iteration of a network spec; with options.iterations > 1 add a history table."""
+    spec = parse_network(data, options.loss, options.learning_rate, options.conventions)
+    net = Network(spec)
+    trace = Trace(spec.title or "Network walkthrough", spec.batch_size,
+                  _conventions_shown(spec))
+    trace.notes.extend(spec.notes)
+    net.step(trace)
+    iterations = int(options.iterations or 1)
+    if iterations > 1:
+        if spec.loss is None or spec.learning_rate is None:
+            raise NNTError("--iterations needs a loss, a target and a learning_rate in the spec")
+        if iterations > MAX_ITERATIONS:
+            raise NNTError(f"--iterations is at most {MAX_ITERATIONS}; got {iterations}")
+        trace.tables.append(history_table(spec, iterations))
+        trace.info["loss_curve"] = trace.tables[-1].rows and [r[1] for r in trace.tables[-1].rows]
+        trace.info["loss_history"] = _loss_history(spec, iterations)
+    optimum = closed_form_optimum(spec)
+    if optimum is not None:
+        trace.tables.append(optimum)
+    return trace
+
+
+def _conventions_shown(spec: NetworkSpec) -> dict:
+    conv = {"loss": f"{spec.loss}: {get_loss(spec.loss).formula}" if spec.loss else "none (forward only)",
+            "batch_reduction": spec.conventions["batch_reduction"] + f" over m = {spec.batch_size}",
+            "layout": "W is (n_out, n_in), z = W·a + b; samples are columns",
+            "logs": "natural log, clipped at 1e-12", "relu′(0)": "0"}
+    if any(l.kind == "pool" and l.mode == "max" for l in spec.layers):
+        conv["maxpool_ties"] = spec.conventions["maxpool_ties"] + (
+            " (gradient to the first maximum in row-major order)"
+            if spec.conventions["maxpool_ties"] == "first" else " (gradient split equally among tied maxima)")
+    if spec.momentum:
+        conv["optimiser"] = f"SGD with momentum μ = {spec.momentum}"
+    return conv
+
+
+def _iterate(spec: NetworkSpec, iterations: int):
+    """Yield (iteration, loss, params) from iteration 0 (start) to `iterations`."""
+    net = Network(spec)
+    for it in range(iterations + 1):
+        trace = Trace(batch_size=spec.batch_size)
+        net.step(trace, after=False)
+        yield it, float(trace["loss"].value), {k: v.copy() for k, v in net.params.items()}
+        net.apply_update(trace)
+
+
+def _loss_history(spec: NetworkSpec, iterations: int) -> list[float]:
+    return [loss for _, loss, _ in _iterate(spec, iterations)]
+
+
+def history_table(spec: NetworkSpec, iterations: int) -> Table:
+    """Loss and (small) parameters at iterations 0, 1, 2, 3, 5, 10, ... up to N."""
+    rows_at = set(t for t in TABLE_ROWS if t <= iterations) | {iterations}
+    columns = ["iteration", "loss"]
+    n_params = sum(v.size for v in Network(spec).params.values())
+    show_params = n_params <= 6
+    table = Table(f"Training for {iterations} iterations (η = {spec.learning_rate})", columns)
+    for it, loss, params in _iterate(spec, iterations):
+        if it not in rows_at:
+            continue
+        row = [it, loss]
+        if show_params:
+            for (i, name), v in params.items():
+                for idx in np.ndindex(v.shape):
+                    label = f"{name}{i}" + ("" if v.size == 1 else str(list(idx)))
+                    if it == 0:
+                        columns.append(label)
+                    row.append(float(v[idx]))
+        table.rows.append(row)
+    return table
+
+
+def closed_form_optimum(spec: NetworkSpec) -> Table | None:
+    """Least-squares optimum for a single linear dense layer with a squared loss (linear regression)."""
+    if len(spec.layers) != 1 or spec.layers[0].kind != "dense" or spec.layers[0].activation != "linear":
+        return None
+    if spec.loss not in ("half_sse", "sse", "mse") or spec.y is None or spec.batch_size < 2:
+        return None
+    X = np.vstack([spec.x, np.ones((1, spec.batch_size))]).T  # (m, n_in + 1)
+    sol, *_ = np.linalg.lstsq(X, spec.y.T, rcond=None)          # (n_in + 1, K)
+    W, b = sol[:-1].T, sol[-1]
+    net = Network(spec)
+    net.params[(1, "W")], net.params[(1, "b")] = W, b
+    trace = Trace(batch_size=spec.batch_size)
+    net.step(trace, after=False)
+    row = [float(v) for v in W.reshape(-1)] + [float(v) for v in b] + [float(trace["loss"].value)]
+    cols = [f"W1[{i}]" if W.size > 1 else "W1" for i in range(W.size)] + \
+           [f"b1[{i}]" if b.size > 1 else "b1" for i in range(b.size)] + ["loss"]
+    return Table("Closed-form least-squares optimum (normal equations: [W b] = (XᵀX)⁻¹Xᵀy)", cols, [row])
