@@ -1,0 +1,72 @@
+"""The chat model: ChatOpenAI built from Settings with a timeout and bounded retries, prompts, failures.
+
+Any failure of a call (timeout, refused connection, HTTP error, unparsable reply) becomes
+LLMUnavailable with a one-line reason; the graph then finishes the turn on the offline path.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROSE_TAG = "nnt:prose"  # tags LLM calls whose tokens the terminal streams to the user
+
+
+class LLMUnavailable(RuntimeError):
+    """The LLM could not answer this turn; the message is the one-line notice shown to the user."""
+
+
+def build_chat_model(settings):
+    """ChatOpenAI for an OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp, LM Studio)."""
+    from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
+
+    kwargs = dict(model=settings.model, api_key=SecretStr(settings.key_for_client),
+                  timeout=settings.timeout_s, max_retries=settings.max_retries, temperature=0,
+                  stream_usage=True)
+    if settings.base_url:
+        kwargs["base_url"] = settings.base_url
+    return ChatOpenAI(**kwargs)
+
+
+def chat_model_for(context):
+    """The context's chat model, building (and caching on the context) one from its settings."""
+    if context.chat_model is None:
+        context.chat_model = build_chat_model(context.settings)
+    return context.chat_model
+
+
+def call(model, messages, tools: list | None = None, prose: bool = True, name: str = "llm"):
+    """One LLM call; prose calls are tagged so the terminal streams their tokens. Raises LLMUnavailable."""
+    runnable = model.bind_tools(tools) if tools else model
+    config = {"tags": [PROSE_TAG] if prose else [], "run_name": name}
+    try:
+        return runnable.invoke(messages, config=config)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every client failure means: answer offline this turn
+        raise LLMUnavailable(describe_failure(exc)) from exc
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A one-line, key-free description of why the LLM call failed."""
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return "the LLM did not answer in time"
+    if "Connection" in name:
+        return "the LLM endpoint could not be reached"
+    status = getattr(exc, "status_code", None)
+    if status:
+        return f"the LLM endpoint answered HTTP {status}"
+    return f"the LLM call failed ({name})"
+
+
+def offline_notice(reason: str) -> str:
+    """The one-line notice for a turn that fell back to the offline path."""
+    return f"LLM unavailable: {reason}; answered offline for this turn."
+
+
+@lru_cache(maxsize=None)
+def load_prompt(name: str) -> str:
+    """The text of prompts/NAME.md."""
+    return (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8").strip()
