@@ -1,0 +1,323 @@
+"""Classic models (R11): McCulloch-Pitts threshold units with truth tables, XOR from two layers, the perceptron rule.
+
+Every number is recorded as a trace step, so a truth table or a perceptron epoch can be shown as
+formula -> numbers -> result and recomputed from a student's own numbers.
+
+Spec `kind: threshold` (fixed weights, no learning)::
+
+    kind: threshold
+    units:                                  # optional if `network` is given
+      - {name: AND, weights: [1, 1], threshold: 2}
+      - {name: NOT, weights: [-1], threshold: 0, target: [1, 0]}   # target: optional check
+    network:                                # optional if `units` is given
+      name: XOR
+      layers:                               # a list of layers, each a list of units
+        - [{name: NAND, weights: [-1, -1], threshold: -1}, {name: OR, weights: [1, 1], threshold: 1}]
+        - [{name: AND, weights: [1, 1], threshold: 2}]
+      target: [0, 1, 1, 0]                  # optional
+
+A unit fires, out = 1, when z = Σ wᵢxᵢ ≥ θ, else out = 0. Truth tables list the 2ⁿ binary inputs
+in counting order (x1 is the most significant bit); `inputs: [x1, x2]` renames the inputs.
+Step ids: `U.x` (the table's inputs, shape (n, 2ⁿ): columns are table rows), `U.w`, `U.theta`,
+`U.z`, `U.out` for a unit U; `N.x`, `N.L{l}.W` (n_out, n_in), `N.L{l}.theta`, `N.L{l}.z`,
+`N.L{l}.out` (n_out, 2ⁿ) for layer l (1-based) of network N.
+
+Spec `kind: perceptron` (Rosenblatt's learning rule with a step activation)::
+
+    kind: perceptron
+    name: AND
+    data: [[0, 0, 0], [0, 1, 0], [1, 0, 0], [1, 1, 1]]   # rows [x1, ..., xn, y], y in {0, 1}
+    w: [0, 0]
+    b: 0
+    learning_rate: 1        # η (WalkOptions.learning_rate overrides it)
+    max_epochs: 20          # optional, default 20, at most 1000
+    step_at_zero: 1         # optional: ŷ at z = 0 (default 1: ŷ = 1 if z ≥ 0 else 0)
+
+Samples are visited in the order given, every epoch. Per sample: z = w·x + b, ŷ = step(z),
+error = y − ŷ, w ← w + η·error·x, b ← b + η·error. Training stops after the first epoch with no
+errors (converged), or after max_epochs (not converged). If the weights at the start of an epoch
+repeat those of an earlier epoch, the rule cycles forever; that proves the data are not linearly
+separable (on separable data every correction raises u·(w, b) for a separating u, so (w, b) can
+never come back), and the trace says so.
+Step ids (1-based): given `x` (n, m), `y` (m,), `w`, `b`, `lr`, `sample{i}.x`, `sample{i}.y`;
+then `epoch{e}.sample{i}.z`, `.yhat`, `.error`, `.w_new`, `.b_new`, and `epoch{e}.errors`;
+after training `after.z` and `after.yhat` (the final w, b on every sample).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from engine.errors import NNTError
+from engine.numfmt import fmt_array, fmt_num
+from engine.trace import Op, Table, Trace
+
+MAX_TABLE_INPUTS = 10        # a truth table has 2ⁿ rows
+MAX_EPOCHS = 1000
+MAX_SAMPLES = 1000
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
+
+# Boolean functions recognised in notes (outputs over the truth-table rows in counting order)
+_GATES = {
+    (1, 0): "NOT", (0, 1): "identity",
+    (0, 0, 0, 1): "AND", (0, 1, 1, 1): "OR", (1, 1, 1, 0): "NAND", (1, 0, 0, 0): "NOR",
+    (0, 1, 1, 0): "XOR", (1, 0, 0, 1): "XNOR",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# spec reading
+
+
+def _check_fields(spec, allowed: tuple[str, ...], where: str) -> dict:
+    if not isinstance(spec, dict):
+        raise NNTError(f"{where} must be a mapping with fields {', '.join(allowed)}")
+    unknown = [k for k in spec if k not in allowed]
+    if unknown:
+        raise NNTError(f"{where}: unknown field(s) {', '.join(map(str, unknown))}; "
+                       f"the fields are: {', '.join(allowed)}")
+    return spec
+
+
+def _number(value, where: str, example: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise NNTError(f"{where} must be a finite number, e.g. {example}; got {value!r}")
+    return float(value)
+
+
+def _vector(value, where: str, example: str) -> np.ndarray:
+    if not isinstance(value, list) or not value:
+        raise NNTError(f"{where} must be a non-empty list of numbers, e.g. {example}; got {value!r}")
+    return np.array([_number(v, f"{where}[{k}]", example) for k, v in enumerate(value)])
+
+
+def _binary(value, where: str, length: int) -> np.ndarray:
+    example = [0, 1][:1] * length
+    vec = _vector(value, where, str(example))
+    if vec.size != length or not np.all((vec == 0) | (vec == 1)):
+        raise NNTError(f"{where} must be {length} values, each 0 or 1; got {value!r}")
+    return vec
+
+
+def _name(value, where: str) -> str:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise NNTError(f"{where} must be a short name of letters, digits and _ starting with a letter, "
+                       f"e.g. AND; got {value!r}")
+    return value
+
+
+def _input_names(spec: dict, n: int, where: str) -> list[str]:
+    names = spec.get("inputs", [f"x{k + 1}" for k in range(n)])
+    if not isinstance(names, list) or len(names) != n:
+        raise NNTError(f"{where}.inputs must list {n} input names, e.g. {[f'x{k + 1}' for k in range(n)]}; "
+                       f"got {names!r}")
+    names = [_name(v, f"{where}.inputs[{k}]") for k, v in enumerate(names)]
+    if len(set(names)) != n:
+        raise NNTError(f"{where}.inputs has repeated names {names}; give each input its own name")
+    return names
+
+
+def _unit(spec, where: str, default_name: str, n_inputs: int | None = None) -> dict:
+    """A threshold unit {name, weights, threshold, [target]}, validated."""
+    _check_fields(spec, ("name", "weights", "threshold", "target", "inputs"), where)
+    name = _name(spec.get("name", default_name), f"{where}.name")
+    if "weights" not in spec:
+        raise NNTError(f"{where} ({name}) is missing 'weights'; add e.g. weights: [1, 1]")
+    if "threshold" not in spec:
+        raise NNTError(f"{where} ({name}) is missing 'threshold' (θ; the unit fires when Σ w·x ≥ θ); "
+                       f"add e.g. threshold: 2")
+    w = _vector(spec["weights"], f"{where}.weights", "[1, 1]")
+    if n_inputs is not None and w.size != n_inputs:
+        raise NNTError(f"{where} ({name}) has {w.size} weights but receives {n_inputs} inputs; "
+                       f"give one weight per input")
+    if w.size > MAX_TABLE_INPUTS:
+        raise NNTError(f"{where} ({name}) has {w.size} inputs; a truth table is shown for at most "
+                       f"{MAX_TABLE_INPUTS} inputs")
+    theta = _number(spec["threshold"], f"{where}.threshold", "2")
+    return {"name": name, "w": w, "theta": theta, "target": spec.get("target")}
+
+
+def _truth_inputs(n: int) -> np.ndarray:
+    """All 2ⁿ binary inputs as columns, in counting order with x1 the most significant bit."""
+    rows = np.arange(2 ** n)                                            # (m,)
+    return ((rows[None, :] >> np.arange(n - 1, -1, -1)[:, None]) & 1).astype(np.float64)  # (n, m)
+
+
+# ---------------------------------------------------------------------------------------------
+# threshold units
+
+
+def _fire(z, theta):
+    """McCulloch-Pitts output: 1 where z ≥ θ, else 0 (θ broadcast over the table's columns)."""
+    z = np.asarray(z, dtype=np.float64)
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.ndim == 1 and z.ndim == 2:
+        theta = theta[:, None]
+    return (z >= theta).astype(np.float64)
+
+
+def _expand_dot(w_pos: int, x_pos: int):
+    """Element expansion of z = W·X (or w·X): one entry as a sum of weight×input products."""
+    def expand(inputs, index, p):
+        W, X = np.asarray(inputs[w_pos]), np.asarray(inputs[x_pos])
+        row = W if W.ndim == 1 else W[index[0]]
+        col = X[:, index[-1]]
+        return " + ".join(f"{_signed(a, p)}×{_signed(b, p)}" for a, b in zip(row, col))
+    return expand
+
+
+def _signed(v, p: int) -> str:
+    """A number for a product, in parentheses when negative: (-1)×1."""
+    text = fmt_num(v, p)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _expand_fire(inputs, index, p):
+    z, theta = np.asarray(inputs[0]), np.asarray(inputs[1])
+    t = theta if theta.ndim == 0 else theta[index[0]]
+    return f"1[{fmt_num(z[index], p)} ≥ {fmt_num(t, p)}]"
+
+
+def _recognise(out: np.ndarray) -> str | None:
+    return _GATES.get(tuple(int(v) for v in out))
+
+
+def _walk_unit(trace: Trace, unit: dict, where: str, spec: dict) -> None:
+    name, w, theta = unit["name"], unit["w"], unit["theta"]
+    n = w.size
+    inputs = _input_names(spec, n, where)
+    X = _truth_inputs(n)                                                # (n, m)
+    trace.given(f"{name}.x", f"{name}: every input combination (columns are truth-table rows)",
+                f"x = ({', '.join(inputs)})", X)
+    trace.given(f"{name}.w", f"{name}: weights", "w", w)
+    trace.given(f"{name}.theta", f"{name}: threshold", "θ", np.float64(theta))
+    z = trace.add(f"{name}.z", f"{name}: weighted sum for every row", "z = Σ wᵢ·xᵢ",
+                  w @ X, (f"{name}.w", f"{name}.x"),                    # (m,)
+                  op=Op(lambda w_, X_: w_ @ X_, "{0}·{1}", _expand_dot(0, 1)))
+    out = trace.add(f"{name}.out", f"{name}: output (fires when z ≥ θ)", "out = 1 if z ≥ θ else 0",
+                    _fire(z, theta), (f"{name}.z", f"{name}.theta"),     # (m,)
+                    op=Op(_fire, "1[{0} ≥ {1}]", _expand_fire))
+    rows = [[*(int(v) for v in X[:, j]), float(z[j]), int(out[j])] for j in range(X.shape[1])]
+    trace.tables.append(Table(f"{name}: w = {fmt_array(w)}, θ = {fmt_num(theta)}",
+                              [*inputs, "z = Σ w·x", "out"], rows))
+    trace.info.setdefault("truth_tables", {})[name] = out.astype(int).tolist()
+    _note_function(trace, name, out)
+    _check_target(trace, name, out, unit["target"], f"{where}.target")
+
+
+def _note_function(trace: Trace, name: str, out: np.ndarray) -> None:
+    gate = _recognise(out)
+    if gate is None:
+        return
+    if gate.upper() == name.upper():
+        trace.notes.append(f"{name} computes {gate}: its truth table is {out.astype(int).tolist()}.")
+    else:
+        trace.notes.append(f"the unit named {name} computes {gate} (truth table "
+                           f"{out.astype(int).tolist()}), not what its name says.")
+
+
+def _check_target(trace: Trace, name: str, out: np.ndarray, target, where: str) -> None:
+    if target is None:
+        return
+    t = _binary(target, where, out.size)
+    ok = bool(np.array_equal(out, t))
+    trace.info.setdefault("matches_target", {})[name] = ok
+    if ok:
+        trace.notes.append(f"{name} reproduces its target truth table {t.astype(int).tolist()}.")
+    else:
+        wrong = [j + 1 for j in range(t.size) if out[j] != t[j]]
+        trace.notes.append(f"{name} does NOT reproduce its target {t.astype(int).tolist()}: "
+                           f"rows {wrong} differ (got {out.astype(int).tolist()}).")
+
+
+def _walk_network(trace: Trace, spec, where: str) -> None:
+    _check_fields(spec, ("name", "inputs", "layers", "target"), where)
+    name = _name(spec.get("name", "net"), f"{where}.name")
+    layers = spec.get("layers")
+    if not isinstance(layers, list) or not layers or not all(isinstance(l, list) and l for l in layers):
+        raise NNTError(f"{where}.layers must be a list of layers, each a non-empty list of units, e.g. "
+                       f"[[{{name: OR, weights: [1, 1], threshold: 1}}], [{{name: NOT, weights: [-1], "
+                       f"threshold: 0}}]]")
+    first = layers[0][0]
+    n = len(first.get("weights", [])) if isinstance(first, dict) and isinstance(first.get("weights"), list) else 0
+    if n == 0:
+        raise NNTError(f"{where}.layers[0][0] needs 'weights', one per input, e.g. weights: [1, 1]")
+    inputs = _input_names(spec, n, where)
+    X = _truth_inputs(n)                                                # (n, m)
+    trace.given(f"{name}.x", f"{name}: every input combination (columns are truth-table rows)",
+                f"x = ({', '.join(inputs)})", X)
+    prev_id, prev_width, seen, terms = f"{name}.x", n, set(), list(inputs)
+    columns, outs = [*inputs], []
+    for l, layer in enumerate(layers, start=1):
+        units = [_unit(u, f"{where}.layers[{l - 1}][{k}]", f"L{l}u{k + 1}", prev_width)
+                 for k, u in enumerate(layer)]
+        for u in units:
+            if u["name"] in seen:
+                raise NNTError(f"{where}: unit name '{u['name']}' is used twice; give every unit its own name")
+            seen.add(u["name"])
+        W = np.stack([u["w"] for u in units])                          # (n_out, n_in)
+        theta = np.array([u["theta"] for u in units])                   # (n_out,)
+        lid = f"{name}.L{l}"
+        unit_names = ", ".join(u["name"] for u in units)
+        trace.given(f"{lid}.W", f"{name} layer {l} weights (rows: {unit_names})", f"W{l}", W)
+        trace.given(f"{lid}.theta", f"{name} layer {l} thresholds ({unit_names})", f"θ{l}", theta)
+        a_sym = "x" if l == 1 else f"out{l - 1}"
+        z = trace.add(f"{lid}.z", f"{name} layer {l}: weighted sums", f"z{l} = W{l}·{a_sym}",
+                      W @ trace[prev_id].value, (f"{lid}.W", prev_id),  # (n_out, m)
+                      op=Op(lambda W_, A_: W_ @ A_, "{0}·{1}", _expand_dot(0, 1)))
+        out = trace.add(f"{lid}.out", f"{name} layer {l}: outputs ({unit_names})",
+                        f"out{l} = 1 if z{l} ≥ θ{l} else 0", _fire(z, theta),
+                        (f"{lid}.z", f"{lid}.theta"), op=Op(_fire, "1[{0} ≥ {1}]", _expand_fire))
+        for k, u in enumerate(units):
+            columns.append(f"{u['name']} (L{l})")
+            outs.append(out[k])
+            if l == 1:  # deeper units are functions of their own inputs, not of x
+                _note_function(trace, u["name"], out[k])
+        terms = [f"{u['name']}({', '.join(terms)})" for u in units]
+        prev_id, prev_width = f"{lid}.out", len(units)
+    final = trace[prev_id].value                                        # (n_last, m)
+    rows = [[*(int(v) for v in X[:, j]), *(int(o[j]) for o in outs)] for j in range(X.shape[1])]
+    trace.tables.append(Table(f"{name}: truth table, layer by layer", columns, rows))
+    trace.info["network_output_id"] = prev_id
+    trace.info.setdefault("truth_tables", {})[name] = final.astype(int).tolist() if final.shape[0] > 1 \
+        else final[0].astype(int).tolist()
+    if final.shape[0] == 1:
+        if len(terms[0]) <= 200:
+            trace.notes.append(f"{name} = {terms[0]}, layer by layer.")
+        gate = _recognise(final[0])
+        if gate:
+            trace.notes.append(f"the network {name} computes {gate}: {final[0].astype(int).tolist()}.")
+        _check_target(trace, name, final[0], spec.get("target"), f"{where}.target")
+    elif spec.get("target") is not None:
+        raise NNTError(f"{where}.target checks a single output unit; the last layer has {final.shape[0]}")
+
+
+def walk_threshold(spec: dict, options=None) -> Trace:
+    """Truth tables of McCulloch-Pitts units and of a layered network of them (e.g. XOR)."""
+    _check_fields(spec, ("kind", "title", "units", "network"), "threshold spec")
+    if not spec.get("units") and not spec.get("network"):
+        raise NNTError("threshold spec needs 'units' (a list such as [{name: AND, weights: [1, 1], "
+                       "threshold: 2}]) or 'network' (layers of units); add one of them")
+    trace = Trace(spec.get("title", "McCulloch-Pitts threshold units"), conventions={
+        "threshold_unit": "out = 1 if z = Σ w·x ≥ θ else 0",
+        "truth_table": "rows in binary counting order, x1 most significant; x holds the rows as columns",
+    })
+    units = spec.get("units") or []
+    if not isinstance(units, list):
+        raise NNTError("threshold field 'units' must be a list of units, e.g. "
+                       "[{name: AND, weights: [1, 1], threshold: 2}]")
+    names = set()
+    for k, raw in enumerate(units):
+        unit = _unit(raw, f"units[{k}]", f"unit{k + 1}")
+        if unit["name"] in names:
+            raise NNTError(f"units[{k}]: unit name '{unit['name']}' is used twice; give every unit its own name")
+        names.add(unit["name"])
+        _walk_unit(trace, unit, f"units[{k}]", raw)
+    if spec.get("network"):
+        net_name = spec["network"].get("name", "net") if isinstance(spec["network"], dict) else None
+        if net_name in names:
+            raise NNTError(f"network name '{net_name}' is also a unit name; rename one of them")
+        _walk_network(trace, spec["network"], "network")
+    return trace
