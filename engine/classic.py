@@ -321,3 +321,196 @@ def walk_threshold(spec: dict, options=None) -> Trace:
             raise NNTError(f"network name '{net_name}' is also a unit name; rename one of them")
         _walk_network(trace, spec["network"], "network")
     return trace
+
+
+# ---------------------------------------------------------------------------------------------
+# the perceptron rule
+
+
+def _step_fn(at_zero: float):
+    """ŷ = step(z): 1 for z > 0, 0 for z < 0, and `at_zero` at z = 0."""
+    def step(z):
+        z = np.asarray(z, dtype=np.float64)
+        return np.where(z > 0, 1.0, np.where(z < 0, 0.0, at_zero))
+    return step
+
+
+def _perceptron_data(spec: dict):
+    data = spec.get("data")
+    example = "data: [[0, 0, 0], [0, 1, 0], [1, 0, 0], [1, 1, 1]]"
+    if not isinstance(data, list) or not data or not all(isinstance(r, list) for r in data):
+        raise NNTError(f"perceptron spec needs 'data': a list of rows [x1, ..., xn, y], e.g. {example}")
+    width = len(data[0])
+    if width < 2:
+        raise NNTError(f"perceptron data rows need at least one input and the label y, e.g. {example}")
+    if len(data) > MAX_SAMPLES:
+        raise NNTError(f"perceptron data has {len(data)} rows; the limit is {MAX_SAMPLES}")
+    for i, row in enumerate(data):
+        if len(row) != width:
+            raise NNTError(f"perceptron data row {i + 1} has {len(row)} values but row 1 has {width}; "
+                           f"every row is [x1, ..., xn, y]")
+    rows = np.array([[_number(v, f"perceptron data row {i + 1}", "[0, 1, 0]") for v in row]
+                     for i, row in enumerate(data)])                    # (m, n + 1)
+    y = rows[:, -1]                                                     # (m,)
+    if not np.all((y == 0) | (y == 1)):
+        raise NNTError(f"perceptron labels (the last value of each data row) must be 0 or 1; "
+                       f"got {y.tolist()}")
+    return rows[:, :-1].T.copy(), y                                     # (n, m), (m,)
+
+
+def _perceptron_settings(spec: dict, n: int, options) -> tuple:
+    for key in ("w", "b"):
+        if key not in spec:
+            raise NNTError(f"perceptron spec is missing '{key}' (the starting "
+                           f"{'weights, one per input' if key == 'w' else 'bias'}); add e.g. "
+                           f"{key}: {[0] * n if key == 'w' else 0}")
+    w = _vector(spec["w"], "perceptron field 'w'", str([0] * n))
+    if w.size != n:
+        raise NNTError(f"perceptron field 'w' has {w.size} weights but the data rows have {n} inputs; "
+                       f"give one weight per input, e.g. w: {[0] * n}")
+    b = _number(spec["b"], "perceptron field 'b'", "0")
+    lr = getattr(options, "learning_rate", None)
+    if lr is None:
+        if "learning_rate" not in spec:
+            raise NNTError("perceptron spec is missing 'learning_rate' (η); add e.g. learning_rate: 1")
+        lr = spec["learning_rate"]
+    lr = _number(lr, "perceptron learning_rate", "1")
+    if lr <= 0:
+        raise NNTError(f"perceptron learning_rate must be positive; got {lr}")
+    epochs = spec.get("max_epochs", 20)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_EPOCHS:
+        raise NNTError(f"perceptron max_epochs must be a whole number from 1 to {MAX_EPOCHS}; got {epochs!r}")
+    at_zero = spec.get("step_at_zero", 1)
+    if at_zero not in (0, 1) or isinstance(at_zero, bool):
+        raise NNTError(f"perceptron step_at_zero must be 0 or 1 (the output when z = 0); got {at_zero!r}")
+    return w, b, lr, epochs, float(at_zero)
+
+
+def _expand_w_new(inputs, index, p):
+    w, lr, err, x = (np.asarray(v) for v in inputs)
+    k = index[0]
+    return f"{fmt_num(w[k], p)} + {fmt_num(lr, p)}×{_signed(err, p)}×{_signed(x[k], p)}"
+
+
+def walk_perceptron(spec: dict, options=None) -> Trace:
+    """Rosenblatt's perceptron rule, sample by sample and epoch by epoch, until no errors or max_epochs."""
+    _check_fields(spec, ("kind", "title", "name", "inputs", "data", "w", "b", "learning_rate",
+                         "max_epochs", "step_at_zero"), "perceptron spec")
+    X, y = _perceptron_data(spec)                                       # (n, m), (m,)
+    n, m = X.shape
+    w0, b0, lr, max_epochs, at_zero = _perceptron_settings(spec, n, options)
+    name = _name(spec.get("name", "data"), "perceptron field 'name'")
+    inputs = _input_names(spec, n, "perceptron")
+    step = _step_fn(at_zero)
+    trace = Trace(spec.get("title", f"Perceptron learning rule on {name}"), conventions={
+        "activation": f"ŷ = step(z) = 1 if z > 0, 0 if z < 0, {int(at_zero)} at z = 0",
+        "update": "w ← w + η(y − ŷ)x, b ← b + η(y − ŷ), after every sample, samples in the given order",
+        "stop": "after the first epoch with no errors, or after max_epochs",
+    })
+    trace.given("x", f"inputs ({', '.join(inputs)}), one column per sample", "x", X)
+    trace.given("y", "labels", "y", y)
+    trace.given("w", "starting weights", "w", w0)
+    trace.given("b", "starting bias", "b", np.float64(b0))
+    trace.given("lr", "learning rate", "η", np.float64(lr))
+    for i in range(1, m + 1):
+        trace.given(f"sample{i}.x", f"sample {i} inputs", f"x⁽{i}⁾", X[:, i - 1].copy())
+        trace.given(f"sample{i}.y", f"sample {i} label", f"y⁽{i}⁾", np.float64(y[i - 1]))
+
+    w_id, b_id = "w", "b"
+    w, b = w0.copy(), np.float64(b0)
+    samples = Table(f"Perceptron on {name}: every sample (η = {fmt_num(lr)})",
+                    ["epoch", "sample", *inputs, "y", "z = w·x + b", "ŷ", "y − ŷ", "w after", "b after"])
+    epochs_table = Table(f"Perceptron on {name}: epoch by epoch",
+                         ["epoch", "w at start", "b at start", "errors", "w at end", "b at end"])
+    starts: list[tuple[np.ndarray, float]] = []
+    errors_per_epoch: list[int] = []
+    converged_epoch, cycle = None, None
+    for e in range(1, max_epochs + 1):
+        if cycle is None:
+            for k, (ws, bs) in enumerate(starts, start=1):
+                if np.allclose(ws, w, rtol=0, atol=1e-9) and abs(bs - b) <= 1e-9:
+                    cycle = {"epoch": e, "repeats_epoch": k}
+                    break
+        starts.append((w.copy(), float(b)))
+        error_ids = []
+        for i in range(1, m + 1):
+            sid, xi, yi = f"epoch{e}.sample{i}", f"sample{i}.x", f"sample{i}.y"
+            z = trace.add(f"{sid}.z", f"epoch {e}, sample {i}: weighted sum", "z = w·x + b",
+                          w @ X[:, i - 1] + b, (xi, w_id, b_id),
+                          op=Op(lambda x_, w_, b_: w_ @ x_ + b_, "{1}·{0} + {2}"), phase="forward")
+            yhat = trace.add(f"{sid}.yhat", f"epoch {e}, sample {i}: prediction", "ŷ = step(z)",
+                             step(z), (f"{sid}.z",), op=Op(step, "step({0})"), phase="forward")
+            err = trace.add(f"{sid}.error", f"epoch {e}, sample {i}: error", "y − ŷ",
+                            y[i - 1] - yhat, (yi, f"{sid}.yhat"),
+                            op=Op(lambda y_, yh_: y_ - yh_, "{0} − {1}"), phase="loss")
+            w = trace.add(f"{sid}.w_new", f"epoch {e}, sample {i}: new weights", "w ← w + η(y − ŷ)x",
+                          w + lr * err * X[:, i - 1], (w_id, "lr", f"{sid}.error", xi),
+                          op=Op(lambda w_, lr_, err_, x_: w_ + lr_ * err_ * x_, "{0} + {1}×{2}×{3}",
+                                _expand_w_new), phase="update")
+            b = trace.add(f"{sid}.b_new", f"epoch {e}, sample {i}: new bias", "b ← b + η(y − ŷ)",
+                          b + lr * err, (b_id, "lr", f"{sid}.error"),
+                          op=Op(lambda b_, lr_, err_: b_ + lr_ * err_, "{0} + {1}×{2}"), phase="update")
+            w_id, b_id = f"{sid}.w_new", f"{sid}.b_new"
+            error_ids.append(f"{sid}.error")
+            samples.rows.append([e, i, *(float(v) for v in X[:, i - 1]), float(y[i - 1]), float(z),
+                                 float(yhat), float(err), w.tolist(), float(b)])
+        count = trace.add(f"epoch{e}.errors", f"epoch {e}: misclassified samples", "Σ |y − ŷ|",
+                          np.float64(sum(abs(trace[k].value) for k in error_ids)), tuple(error_ids),
+                          op=Op(lambda *errs: np.float64(sum(np.abs(v) for v in errs)),
+                                " + ".join(f"|{{{k}}}|" for k in range(m))), phase="loss")
+        errors_per_epoch.append(int(count))
+        ws, bs = starts[-1]
+        epochs_table.rows.append([e, ws.tolist(), bs, int(count), w.tolist(), float(b)])
+        if count == 0:
+            converged_epoch = e
+            break
+
+    trace.add("after.z", "final weights on every sample: weighted sums", "z = w·x + b",
+              w @ X + b, ("x", w_id, b_id),                              # (m,)
+              op=Op(lambda X_, w_, b_: w_ @ X_ + b_, "{1}·{0} + {2}"), phase="after")
+    yhat_all = trace.add("after.yhat", "final weights on every sample: predictions", "ŷ = step(z)",
+                         step(w @ X + b), ("after.z",), op=Op(step, "step({0})"), phase="after")
+    trace.tables += [samples, epochs_table]
+    _perceptron_conclusion(trace, name, w, float(b), yhat_all, y, errors_per_epoch,
+                           converged_epoch, cycle, max_epochs, inputs, (w_id, b_id))
+    return trace
+
+
+def _linear_text(w, b: float, inputs: list[str]) -> str:
+    """w·x + b written out with signs: '2·x1 + 1·x2 − 3'."""
+    text = ""
+    for wk, x in zip(w, inputs):
+        sign = "−" if wk < 0 else "+"
+        text += f" {sign} {fmt_num(abs(wk))}·{x}" if text else f"{'−' if wk < 0 else ''}{fmt_num(abs(wk))}·{x}"
+    return f"{text} {'−' if b < 0 else '+'} {fmt_num(abs(b))}"
+
+
+def _perceptron_conclusion(trace, name, w, b, yhat, y, errors_per_epoch, converged_epoch, cycle,
+                           max_epochs, inputs, final_ids) -> None:
+    boundary = _linear_text(w, b, inputs) + " = 0"
+    trace.info.update(converged=converged_epoch is not None, epochs=len(errors_per_epoch),
+                      converged_epoch=converged_epoch, errors_per_epoch=errors_per_epoch,
+                      w=w.tolist(), b=b, w_id=final_ids[0], b_id=final_ids[1],
+                      output_id="after.yhat", cycle=cycle,
+                      training_errors=int(np.sum(yhat != y)))
+    if converged_epoch is not None:
+        trace.info.update(linearly_separable=True, reason="converged")
+        trace.notes.append(f"converged: epoch {converged_epoch} made no errors on {name}. Final "
+                           f"w = {fmt_array(w)}, b = {fmt_num(b)}; the line {boundary} separates the "
+                           f"classes (ŷ = 1 on one side, 0 on the other).")
+        return
+    errors = ", ".join(map(str, errors_per_epoch[:20])) + (" ..." if len(errors_per_epoch) > 20 else "")
+    trace.notes.append(f"not converged: after {max_epochs} epochs the rule still misclassifies samples "
+                       f"(errors per epoch: {errors}).")
+    if cycle is not None:
+        trace.info.update(linearly_separable=False, reason="not linearly separable")
+        trace.notes.append(
+            f"reason: {name} is not linearly separable. Epoch {cycle['epoch']} starts with the same w and b "
+            f"as epoch {cycle['repeats_epoch']}, so the same epochs repeat forever and no epoch can be "
+            f"error-free. On linearly separable data that is impossible: every correction increases u·(w, b) "
+            f"for a separating (u, c), so the weights never come back. No line w·x + b = 0 puts every y = 1 "
+            f"on one side and every y = 0 on the other.")
+    else:
+        trace.info.update(linearly_separable=None, reason="max_epochs reached")
+        trace.notes.append(f"the weights did not repeat within {max_epochs} epochs, so this run does not "
+                           f"prove that {name} is inseparable; raise max_epochs to train longer.")
