@@ -14,6 +14,13 @@ from engine.ops import get_activation, softmax_jacobian
 from engine.trace import Op, Trace
 
 
+def symbol(step_id: str) -> str:
+    """How the course writes a step: L1.a -> a1, after.L2.z -> z2, L2.delta -> δ2, x -> x."""
+    stem, _, name = step_id.rpartition(".")
+    layer = stem.rpartition("L")[2] if "L" in stem else ""
+    return {"delta": "δ"}.get(name, name) + layer if stem else step_id
+
+
 def grad_id_for(out_id: str) -> str:
     """Id of ∂L/∂(a step): L2.a -> L2.da, L1.z -> L1.delta (δ is ∂L/∂z)."""
     stem, _, name = out_id.rpartition(".")
@@ -51,7 +58,7 @@ def elementwise_op(fn, name: str) -> Op:
 def record_activation(trace: Trace, act, z_id: str, a_id: str, label: str, batch_axis: int) -> str:
     """Record a = f(z) for a layer's activation."""
     z = trace[z_id].value
-    trace.add(a_id, label, f"{a_id.split('.')[-1]} = {act.name}({z_id.split('.')[-1]}) = {act.formula}",
+    trace.add(a_id, label, f"{symbol(a_id)} = {act.name}({symbol(z_id)}) = {act.formula}",
               act.fn(z), (z_id,), elementwise_op(act.fn, act.name), batch_axis)
     return a_id
 
@@ -64,34 +71,36 @@ def record_activation_backward(trace: Trace, act, z_id: str, a_id: str, grad_a_i
     """
     stem = z_id.rpartition(".")[0]
     dadz_id, delta_id = f"{stem}.dadz", grad_id_for(z_id)
+    n = stem.rpartition("L")[2]
     z, a = trace[z_id].value, trace[a_id].value
     if act.elementwise:
-        trace.add(dadz_id, f"{act.name}′ at layer {stem}", f"f′(z) = {act.derivative_formula}",
+        trace.add(dadz_id, f"derivative of the {act.name} at layer {n}",
+                  f"∂{symbol(a_id)}/∂{symbol(z_id)} = {act.name}′(z{n}) = {act.derivative_formula}",
                   act.deriv(z, a), (z_id, a_id),
                   Op(act.deriv, f"{act.name}′ with z = {{0}}, a = {{1}}",
                      lambda inp, idx, p, n=act.name: _deriv_expand(n, inp, idx, p)),
                   batch_axis)
     else:
-        trace.add(dadz_id, f"softmax Jacobian at layer {stem}", "∂p/∂z = diag(p) − p·pᵀ",
+        trace.add(dadz_id, f"softmax Jacobian at layer {n}", f"∂p/∂z{n} = diag(p) − p·pᵀ",
                   softmax_jacobian(a), (a_id,),
                   Op(softmax_jacobian, "diag({0}) − {0}·{0}ᵀ"), 0)
     if fused:
         loss_name, fused_fn = fused
-        trace.add(delta_id, f"δ at layer {stem} (∂L/∂z)",
-                  f"δ = ŷ − y  ({act.name} + {loss_name}: the activation's derivative cancels against"
+        trace.add(delta_id, f"δ at layer {n} (∂L/∂z{n})",
+                  f"δ{n} = ŷ − y  ({act.name} + {loss_name}: the activation's derivative cancels against"
                   f" the loss; the same value as ∂L/∂ŷ ⊙ f′(z))",
                   fused_fn(a, trace["y"].value), (a_id, "y"),
                   Op(fused_fn, "{0} − {1}",
                      lambda inp, idx, p: f"{fmt_num(inp[0][idx], p)} − {fmt_num(inp[1][idx], p)}"),
                   batch_axis)
     elif act.elementwise:
-        trace.add(delta_id, f"δ at layer {stem} (∂L/∂z)", "δ = ∂L/∂a ⊙ f′(z)",
+        trace.add(delta_id, f"δ at layer {n} (∂L/∂z{n})", f"δ{n} = ∂L/∂{symbol(a_id)} ⊙ {act.name}′(z{n})",
                   trace[grad_a_id].value * trace[dadz_id].value, (grad_a_id, dadz_id),
                   Op(np.multiply, "{0} ⊙ {1}",
                      lambda inp, idx, p: f"{fmt_num(inp[0][idx], p)} × {fmt_num(inp[1][idx], p)}"),
                   batch_axis)
     else:
-        trace.add(delta_id, f"δ at layer {stem} (∂L/∂z)", "δ = Jᵀ·∂L/∂p (J = softmax Jacobian)",
+        trace.add(delta_id, f"δ at layer {n} (∂L/∂z{n})", f"δ{n} = Jᵀ·∂L/∂p (J = softmax Jacobian)",
                   _jacobian_vec(trace[dadz_id].value, trace[grad_a_id].value), (dadz_id, grad_a_id),
                   Op(_jacobian_vec, "{0}ᵀ·{1}"), batch_axis)
     return delta_id

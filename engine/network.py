@@ -114,9 +114,13 @@ class Network:
         loss, r, m = self.loss, self.reduce, self.spec.batch_size
         grad_id = grad_id_for(out_id)
         factor = "" if m == 1 else (" · (1/m)" if r != 1.0 else "")
+        scale = "" if r == 1.0 else f"(1/{m})·"
         trace.add(grad_id, "gradient of the loss for the prediction ŷ", loss.gradient_formula + factor,
                   loss.grad(trace[out_id].value, trace["y"].value) * r, (out_id, "y"),
-                  Op(lambda yh, y: loss.grad(yh, y) * r, "∂L/∂ŷ at ŷ = {0}, y = {1}"), 1)
+                  Op(lambda yh, y: loss.grad(yh, y) * r, scale + loss.grad_template.format("ŷ", "y") +
+                     " with ŷ = {0}, y = {1}",
+                     lambda inp, idx, p: scale + loss.grad_template.format(fmt_num(inp[0][idx], p),
+                                                                           fmt_num(inp[1][idx], p))), 1)
         last = self.layers[-1]
         fused = None
         if getattr(last, "act", None) is not None and (last.act.name, loss.name) in FUSED \
@@ -280,3 +284,20 @@ def closed_form_optimum(spec: NetworkSpec) -> Table | None:
     cols = [f"W1[{i}]" if W.size > 1 else "W1" for i in range(W.size)] + \
            [f"b1[{i}]" if b.size > 1 else "b1" for i in range(b.size)] + ["loss"]
     return Table("Closed-form least-squares optimum (normal equations: [W b] = (XᵀX)⁻¹Xᵀy)", cols, [row])
+
+
+def loss_value(net: Network, params: dict | None = None) -> float:
+    """The loss for the given parameter values (default: the current ones), forward pass only."""
+    saved = net.params
+    if params is not None:
+        net.params = params
+    try:
+        trace = Trace(batch_size=net.spec.batch_size)
+        trace.given("x", "", "", net.spec.x, 0 if net.spec.image_input else 1)
+        trace.given("y", "", "", net.spec.y, 1)
+        for (i, name), value in net.params.items():
+            trace.given(f"L{i}.{name}", "", "", value)
+        out_id = net.forward(trace, "")
+        return float(net.record_loss(trace, out_id, ""))
+    finally:
+        net.params = saved

@@ -98,6 +98,7 @@ class Loss:
     gradient_formula: str
     per_sample: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (K, m), (K, m) -> (m,)
     grad: Callable[[np.ndarray, np.ndarray], np.ndarray]        # (K, m), (K, m) -> (K, m)
+    grad_template: str = "∂L/∂ŷ({0}, {1})"  # {0} = ŷ, {1} = y, written elementwise
 
 
 def _clip(p):
@@ -106,19 +107,22 @@ def _clip(p):
 
 LOSSES: dict[str, Loss] = {
     "half_sse": Loss("half_sse", "L = ½·Σ_k (ŷ_k − y_k)²", "∂L/∂ŷ = ŷ − y",
-                     lambda yh, y: 0.5 * np.sum((yh - y) ** 2, axis=0), lambda yh, y: yh - y),
+                     lambda yh, y: 0.5 * np.sum((yh - y) ** 2, axis=0), lambda yh, y: yh - y,
+                     "{0} − {1}"),
     "sse": Loss("sse", "L = Σ_k (ŷ_k − y_k)²", "∂L/∂ŷ = 2·(ŷ − y)",
-                lambda yh, y: np.sum((yh - y) ** 2, axis=0), lambda yh, y: 2.0 * (yh - y)),
+                lambda yh, y: np.sum((yh - y) ** 2, axis=0), lambda yh, y: 2.0 * (yh - y),
+                "2·({0} − {1})"),
     "mse": Loss("mse", "L = (1/K)·Σ_k (ŷ_k − y_k)²", "∂L/∂ŷ = (2/K)·(ŷ − y)",
                 lambda yh, y: np.mean((yh - y) ** 2, axis=0),
-                lambda yh, y: 2.0 * (yh - y) / yh.shape[0]),
+                lambda yh, y: 2.0 * (yh - y) / yh.shape[0], "(2/K)·({0} − {1})"),
     "bce": Loss("bce", "L = −Σ_k [y_k·ln ŷ_k + (1 − y_k)·ln(1 − ŷ_k)]",
                 "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ)",
                 lambda yh, y: -np.sum(y * np.log(_clip(yh)) + (1 - y) * np.log(_clip(1 - yh)), axis=0),
-                lambda yh, y: -y / _clip(yh) + (1 - y) / _clip(1 - yh)),
+                lambda yh, y: -y / _clip(yh) + (1 - y) / _clip(1 - yh),
+                "−{1}/{0} + (1 − {1})/(1 − {0})"),
     "cross_entropy": Loss("cross_entropy", "L = −Σ_k y_k·ln p_k", "∂L/∂p = −y/p",
                           lambda yh, y: -np.sum(y * np.log(np.maximum(yh, EPS)), axis=0),
-                          lambda yh, y: -y / np.maximum(yh, EPS)),
+                          lambda yh, y: -y / np.maximum(yh, EPS), "−{1}/{0}"),
 }
 LOSS_ALIASES = {"half_mse": "half_sse", "squared_error": "sse", "mean_squared_error": "mse",
                 "binary_cross_entropy": "bce", "log_loss": "bce", "ce": "cross_entropy",
