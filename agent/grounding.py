@@ -98,3 +98,23 @@ class Grounding:
 def _without_code_ids(text: str) -> str:
     """Blank out step ids in backticks and citations ([card-id]) so their digits are not read as numbers."""
     return re.sub(r"`[A-Za-z][\w.\[\]]*`|\[[a-z][\w-]*\]", " ", text)
+
+
+def grounding_for(texts: Iterable[str] = (), objects: Iterable = (), trace=None) -> Grounding:
+    """Allowed values of a turn: numbers in the user's texts, in tool results, and every trace value."""
+    values: list[float] = []
+    for text in texts:
+        values += numbers_in(text)
+    for obj in objects:
+        values += values_in(obj)
+    if trace is not None:
+        for step in trace:
+            values += [float(v) for v in np.ravel(trace.display(step.id))]
+    return Grounding(values)
+
+
+def retry_instruction(offending: list[str]) -> str:
+    """What the model is told when its text contained numbers that no tool computed."""
+    return ("Your previous answer contained numbers that were not computed by the engine or given by the "
+            f"user: {', '.join(offending)}. Rewrite it using only numbers that appear in the tool results "
+            "or the user's input, at the precision shown there; describe anything else in words.")

@@ -70,3 +70,31 @@ def offline_notice(reason: str) -> str:
 def load_prompt(name: str) -> str:
     """The text of prompts/NAME.md."""
     return (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8").strip()
+
+
+def grounded_call(context, messages: list, grounding, name: str) -> tuple[str | None, list[dict], list[str]]:
+    """An LLM text checked by the grounding guard, rewritten once if it invents numbers.
+
+    Returns (text or None when the caller must use its template, activity entries, notices).
+    """
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from agent.grounding import retry_instruction
+
+    activity: list[dict] = []
+    model = chat_model_for(context)
+    for attempt in (1, 2):
+        try:
+            reply = call(model, messages, name=name)
+        except LLMUnavailable as exc:
+            activity.append({"kind": "llm", "node": name, "error": str(exc)})
+            return None, activity, [offline_notice(str(exc))]
+        text = reply.content if isinstance(reply.content, str) else str(reply.content)
+        offending = grounding.ungrounded(text)
+        activity.append({"kind": "llm", "node": name, "attempt": attempt})
+        activity.append({"kind": "guard", "attempt": attempt, "ungrounded": offending})
+        if not offending:
+            return text, activity, []
+        messages = list(messages) + [AIMessage(text), HumanMessage(retry_instruction(offending))]
+    return None, activity, [f"the LLM's text kept numbers the engine did not compute "
+                            f"({', '.join(offending)}); showing the engine's own answer."]

@@ -37,6 +37,9 @@ class TutorState(TypedDict, total=False):
     route: str  # what the orchestrator decided this turn
     mode: str  # explainer mode this turn: walkthrough | hint | why | results
     focus: str | None  # step id for mode why
+    phases: list[str] | None  # part of the walkthrough asked for (None = all)
+    homework: str | None  # the work to check this turn
+    query: str | None  # the knowledge-base query this turn
     tool_results: list[dict]  # compact results of this turn's tool calls (what the model read)
     reply: str  # the tutor's answer this turn (Markdown)
     activity: Annotated[list[dict], turn_log]  # this turn's route, tool calls, retrievals (/trace)
@@ -51,3 +54,23 @@ class TutorContext:
     chat_model: Any = None  # a LangChain chat model; None = built from settings when needed
     precision: int = 4
     extra: dict = field(default_factory=dict)
+
+
+def context_of(runtime) -> TutorContext:
+    """The run's TutorContext; under LangGraph's server (no context given) one built from the environment."""
+    context = getattr(runtime, "context", None) if runtime is not None else None
+    if context is None:
+        context = TutorContext()
+    if context.settings is None:
+        from agent.config import load_settings
+
+        context.settings = load_settings()
+    return context
+
+
+def last_user_text(state: dict) -> str:
+    """The text of the newest human message ('' when there is none)."""
+    for message in reversed(state.get("messages") or []):
+        if getattr(message, "type", "") == "human":
+            return message.content if isinstance(message.content, str) else str(message.content)
+    return ""
