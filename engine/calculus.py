@@ -321,22 +321,26 @@ def _walk_derivative(trace: Trace, item, k: int, table: Table) -> None:
     value_fn = _evaluator(expr, names, f"{fname} = {item['expr']}")
     derivs = {v: sympy.diff(expr, sympy.Symbol(v, real=True)) for v in wrt}
     deriv_fns = {v: _evaluator(d, names, f"d{fname}/d{v} = {_text(d)}") for v, d in derivs.items()}
+    for point in points:                                  # givens, then values, then derivatives
+        p = _point_text(point)
+        for n in names:
+            trace.given(f"{n}@{p}", f"{n} at the point {p}", n, np.float64(point[n]))
     for point in points:
         p = _point_text(point)
-        input_ids = tuple(f"{n}@{p}" for n in names)
-        for n, sid in zip(names, input_ids):
-            trace.given(sid, f"{n} at the point {p}", n, np.float64(point[n]))
         value_id = f"{fname}@{p}"
         _unique(trace, value_id, where)
         trace.add(value_id, f"{label}{fname} at {p}", f_text, value_fn(*(point[n] for n in names)),
-                  input_ids, op=Op(value_fn, _template(expr, names, point)), phase="forward")
+                  tuple(f"{n}@{p}" for n in names), op=Op(value_fn, _template(expr, names, point)),
+                  phase="forward")
+    for point in points:
+        p = _point_text(point)
         for v, d in derivs.items():
             sid = f"d{fname}/d{v}@{p}"
             _unique(trace, sid, where)
             symbol = "d" if len(names) == 1 else "∂"
             formula = f"{symbol}{fname}/{symbol}{v} = {_text(d)}"
             value = trace.add(sid, f"{label}derivative of {fname} with respect to {v} at {p}", formula,
-                              deriv_fns[v](*(point[n] for n in names)), input_ids,
+                              deriv_fns[v](*(point[n] for n in names)), tuple(f"{n}@{p}" for n in names),
                               op=Op(deriv_fns[v], _template(d, names, point)),
                               note=_chain_note(expr, v), phase="backward")
             table.rows.append([f"{fname} = {_text(expr)}", v, p, _text(d), float(value)])
