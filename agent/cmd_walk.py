@@ -92,7 +92,6 @@ def _emit(text: str, out: str | None) -> None:
 
 def _gradcheck(spec: dict, options, args) -> int:
     from engine.gradcheck import gradcheck
-    from engine.numfmt import fmt_num
 
     report = gradcheck(spec, options=options)
     lines = [f"Gradient check: backprop vs central finite differences (tolerance {report.tolerance:g} relative)"]
@@ -100,7 +99,7 @@ def _gradcheck(spec: dict, options, args) -> int:
         status = "ok" if r.passed else "MISMATCH"
         extra = f", {r.skipped_kinks} at a kink skipped" if r.skipped_kinks else ""
         lines.append(f"  {r.step_id:<10} {r.checked:>4} elements  max rel. error "
-                     f"{fmt_num(r.max_rel_error, 12) if r.max_rel_error else '0'}  {status}{extra}")
+                     f"{r.max_rel_error:.1e}  {status}{extra}")
     lines.append("all gradients agree" if report.passed else "some gradients disagree")
     _emit("\n".join(lines), args.out)
     return 0 if report.passed else 1

@@ -1,6 +1,7 @@
 """Gradient check: every backprop gradient against central finite differences (the oracle).
 
-For each parameter element θ: (L(θ + h) − L(θ − h)) / 2h versus the traced ∂L/∂θ. Large parameter
+For each parameter element θ, the five-point central difference
+(−L(θ+2h) + 8L(θ+h) − 8L(θ−h) + L(θ−2h)) / 12h (error O(h⁴)) versus the traced ∂L/∂θ. Large parameter
 arrays are sampled (a fixed-seed subset of elements) so the check stays quick on big layers.
 """
 from __future__ import annotations
@@ -44,7 +45,7 @@ def relative_error(a: float, b: float, floor: float = 1e-8) -> float:
     return abs(a - b) / max(abs(a), abs(b), floor)
 
 
-def gradcheck(data: dict, h: float = 1e-6, tolerance: float = 1e-6, max_per_param: int = 40,
+def gradcheck(data: dict, h: float = 1e-4, tolerance: float = 1e-6, max_per_param: int = 40,
               seed: int = 0, options=None) -> GradReport:
     """Compare the traced gradients of a network spec with central finite differences."""
     spec = parse_network(data, getattr(options, "loss", None), getattr(options, "learning_rate", None),
@@ -68,15 +69,15 @@ def gradcheck(data: dict, h: float = 1e-6, tolerance: float = 1e-6, max_per_para
         worst_rel = worst_abs = 0.0
         kinks = 0
         for idx in indices:
-            plus = {k: v.copy() for k, v in net.params.items()}
-            minus = {k: v.copy() for k, v in net.params.items()}
-            plus[(i, name)][idx] += h
-            minus[(i, name)][idx] -= h
-            lp, lm = loss_value(net, plus), loss_value(net, minus)
-            numeric = (lp - lm) / (2 * h)
-            # a kink (ReLU at 0, a max-pool switch) between θ−h and θ+h makes the two one-sided slopes differ
+            def at(shift):
+                params = {k: v.copy() for k, v in net.params.items()}
+                params[(i, name)][idx] += shift
+                return loss_value(net, params)
+            l2p, lp, lm, l2m = at(2 * h), at(h), at(-h), at(-2 * h)
+            numeric = (-l2p + 8 * lp - 8 * lm + l2m) / (12 * h)
+            # a kink (ReLU at 0, a max-pool switch) within ±2h makes the one-sided slopes disagree
             one_sided = ((lp - base) / h, (base - lm) / h)
-            if abs(one_sided[0] - one_sided[1]) > 1e-3 * max(1.0, abs(numeric)):
+            if abs(one_sided[0] - one_sided[1]) > 1e-2 * max(1.0, abs(numeric)):
                 kinks += 1
                 continue
             analytic = float(grad[idx])
