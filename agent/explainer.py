@@ -68,8 +68,8 @@ def why_text(trace, step_id: str, precision: int = 4) -> str:
         from agent.render import render_step
     except ImportError:
         render_step = None
-    if render_step is not None:  # plain text with aligned lines: keep it verbatim in Markdown
-        return "```\n" + render_step(trace, step_id, precision).strip("\n") + "\n```"
+    if render_step is not None:
+        return render_step(trace, step_id, precision, fmt="markdown").strip("\n")
     step = trace[step_id]
     lines = [f"### `{step.id}`: {step.label}", _step_line(trace, step_id, precision)]
     if step.inputs:

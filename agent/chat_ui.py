@@ -1,0 +1,312 @@
+"""The terminal conversation: line editing and history (prompt_toolkit), Markdown and streamed tokens (rich).
+
+Slash commands become graph requests (so they are checkpointed like any turn) or are served from the
+saved state (/trace, /export). Conversations persist in SQLite under the data dir; Ctrl-C cancels the
+running turn (nothing of it is saved, the history stays). Without a terminal (piped input) plain lines
+are read; a block between two lines of three quotes (\"\"\") is one message.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from langchain_core.messages import HumanMessage
+
+from agent.llm import PROSE_TAG
+from agent.state import TutorContext
+from engine.errors import NNTError
+
+HELP = """\
+| command | what it does |
+|---|---|
+| `/load FILE` | load a network spec (YAML/JSON) and walk through it |
+| `/walk [forward\\|backward\\|update]` | the walkthrough of the loaded network (or one part) |
+| `/check FILE` | check a worked solution, step by step |
+| `/hint` | the next rung of the hint ladder: nudge → pointer to the step → worked step |
+| `/why STEP` | one step expanded with its numbers, e.g. `/why L2.delta` |
+| `/export FILE.md\\|.tex` | write the walkthrough to a Markdown or LaTeX file |
+| `/trace` | the tutor's own steps last turn: route, tool calls, retrieved cards, prompt |
+| `/new` | start a new conversation |
+| `/help` | this list |
+| `/quit` | leave (the conversation is saved) |
+
+Or just type: paste a spec or a worked solution, or ask a question ("what is RAG?")."""
+PHASE_WORDS = {"forward": ["given", "forward", "loss"], "loss": ["loss"], "backward": ["backward"],
+               "update": ["update", "after"]}
+BLOCK = '"""'
+
+
+def session_db(data_dir: Path) -> Path:
+    """The SQLite file holding every saved conversation."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return data_dir / "sessions.sqlite"
+
+
+def open_checkpointer(data_dir: Path):
+    """A SQLite checkpointer on the data dir's session database."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite3.connect(str(session_db(data_dir)), check_same_thread=False)
+    return SqliteSaver(conn)
+
+
+def list_sessions(data_dir: Path) -> list[str]:
+    """Names of the saved conversations."""
+    path = data_dir / "sessions.sqlite"
+    if not path.exists():
+        return []
+    with sqlite3.connect(str(path)) as conn:
+        try:
+            rows = conn.execute("SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id").fetchall()
+        except sqlite3.Error:
+            return []
+    return [r[0] for r in rows]
+
+
+def new_session_name() -> str:
+    """A fresh conversation name from the clock."""
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+class ChatSession:
+    """One terminal conversation: runs turns through the graph and serves the slash commands."""
+
+    def __init__(self, settings, console, session: str | None = None, checkpointer=None):
+        from agent.graph import build_graph
+
+        self.settings = settings
+        self.console = console
+        self.session = session or new_session_name()
+        self.checkpointer = checkpointer if checkpointer is not None else open_checkpointer(settings.data_dir)
+        self.graph = build_graph(self.checkpointer)
+        self.context = TutorContext(settings=settings)
+
+    # state --------------------------------------------------------------------------------------
+    @property
+    def config(self) -> dict:
+        return {"configurable": {"thread_id": self.session}}
+
+    def values(self) -> dict:
+        """The saved state of this conversation (empty for a new one)."""
+        return self.graph.get_state(self.config).values or {}
+
+    # output -------------------------------------------------------------------------------------
+    def markdown(self, text: str) -> None:
+        from rich.markdown import Markdown
+
+        self.console.print(Markdown(text))
+
+    def notice(self, text: str) -> None:
+        self.console.print(f"[yellow]! {text}[/yellow]", highlight=False)
+
+    def greet(self) -> None:
+        mode = f"LLM {self.settings.model}" if self.settings.llm_enabled else "offline"
+        turns = len([m for m in self.values().get("messages", []) if m.type == "human"])
+        resumed = f", resumed with {turns} earlier turns" if turns else ""
+        self.console.print(f"[bold]nn-tutor[/bold] ({mode}) · session [cyan]{self.session}[/cyan]{resumed} · "
+                           f"/help for commands, /quit to leave", highlight=False)
+
+    # turns --------------------------------------------------------------------------------------
+    def run_turn(self, text: str, request: dict | None = None) -> str:
+        """Run one turn through the graph, streaming prose tokens; Ctrl-C cancels it. Returns the reply."""
+        from rich.live import Live
+        from rich.markdown import Markdown
+
+        payload = {"messages": [HumanMessage(text)], "request": request}
+        streamed = ""
+        live = Live(Markdown(""), console=self.console, transient=True, refresh_per_second=12)
+        try:
+            with live:
+                for mode, chunk in self.graph.stream(payload, self.config, context=self.context,
+                                                     stream_mode=["messages"], durability="exit"):
+                    message, meta = chunk
+                    if PROSE_TAG in (meta.get("tags") or []) and isinstance(message.content, str):
+                        streamed += message.content
+                        live.update(Markdown(streamed))
+        except KeyboardInterrupt:
+            self.notice("turn cancelled; the conversation so far is kept.")
+            return ""
+        values = self.values()
+        for line in values.get("notices") or []:
+            self.notice(line)
+        reply = values.get("reply") or ""
+        self.markdown(reply)
+        return reply
+
+    def handle(self, line: str) -> bool:
+        """Handle one input (message or slash command); False when the user wants to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if not line.startswith("/"):
+            self.run_turn(line)
+            return True
+        command, _, arg = line.partition(" ")
+        arg = arg.strip()
+        handler = {"/quit": self.cmd_quit, "/exit": self.cmd_quit, "/help": self.cmd_help,
+                   "/load": self.cmd_load, "/walk": self.cmd_walk, "/check": self.cmd_check,
+                   "/hint": self.cmd_hint, "/why": self.cmd_why, "/export": self.cmd_export,
+                   "/trace": self.cmd_trace, "/new": self.cmd_new}.get(command.lower())
+        if handler is None:
+            self.notice(f"unknown command {command}; /help lists the commands")
+            return True
+        try:
+            return handler(arg) is not False
+        except NNTError as exc:
+            self.notice(str(exc))
+            return True
+
+    # slash commands ----------------------------------------------------------------------------
+    def cmd_quit(self, arg: str) -> bool:
+        self.console.print(f"Saved. Resume with: nnt chat --session {self.session}", highlight=False)
+        return False
+
+    def cmd_help(self, arg: str) -> None:
+        self.markdown(HELP)
+
+    def cmd_load(self, arg: str) -> None:
+        if not arg:
+            raise NNTError("/load needs a file: /load examples/FILE.yaml")
+        from tools.engine_tools import load_spec_file
+
+        spec = load_spec_file(arg)
+        self.run_turn(f"/load {arg}", {"action": "load", "spec": spec, "name": Path(arg).name})
+
+    def cmd_walk(self, arg: str) -> None:
+        phases = None
+        if arg:
+            if arg not in PHASE_WORDS:
+                raise NNTError(f"/walk takes one of {', '.join(PHASE_WORDS)} (or nothing for all of it)")
+            phases = PHASE_WORDS[arg]
+        self.run_turn(f"/walk {arg}".strip(), {"action": "walk", "phases": phases})
+
+    def cmd_check(self, arg: str) -> None:
+        if not arg:
+            raise NNTError("/check needs a file with the worked solution: /check work.txt")
+        try:
+            text = Path(arg).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise NNTError(f"cannot read '{arg}' ({exc.__class__.__name__}); give a UTF-8 text file") from None
+        self.run_turn(f"/check {arg}\n{text}", {"action": "check", "text": text, "name": Path(arg).name})
+
+    def cmd_hint(self, arg: str) -> None:
+        self.run_turn("/hint", {"action": "hint"})
+
+    def cmd_why(self, arg: str) -> None:
+        if not arg:
+            raise NNTError("/why needs a step id, e.g. /why L2.delta (/walk shows every id)")
+        self.run_turn(f"/why {arg}", {"action": "why", "step": arg})
+
+    def cmd_export(self, arg: str) -> None:
+        suffix = Path(arg).suffix.lower()
+        if suffix not in (".md", ".tex"):
+            raise NNTError("/export needs a file ending in .md or .tex, e.g. /export walkthrough.md")
+        spec = self.values().get("spec")
+        if not spec:
+            raise NNTError("nothing to export yet: /load a network first")
+        from agent.render import render_trace
+        from tools.engine_tools import trace_for
+
+        text = render_trace(trace_for(spec), fmt="markdown" if suffix == ".md" else "latex", precision=4)
+        Path(arg).write_text(text, encoding="utf-8")
+        self.console.print(f"Wrote the walkthrough to {arg} ({len(text)} characters).", highlight=False)
+
+    def cmd_trace(self, arg: str) -> None:
+        self.markdown(trace_text(self.values()))
+
+    def cmd_new(self, arg: str) -> None:
+        self.session = arg or new_session_name()
+        self.console.print(f"New conversation: session [cyan]{self.session}[/cyan]", highlight=False)
+
+
+def _short(obj, limit: int = 300) -> str:
+    text = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
+
+
+def trace_text(values: dict) -> str:
+    """The tutor's own steps in the last turn, as Markdown: route, tool calls, retrieval, LLM, guard."""
+    activity = values.get("activity") or []
+    if not activity:
+        return "Nothing traced yet: ask something first."
+    lines = ["**What I did last turn**", ""]
+    for a in activity:
+        kind = a.get("kind")
+        if kind == "route":
+            if a.get("by") == "llm":
+                lines.append(f"- **route** (LLM decided): tools {', '.join(a.get('tools', []))}")
+            else:
+                lines.append(f"- **route** (rules): {a.get('route')} — {a.get('reason')}")
+        elif kind == "tool":
+            outcome = f"error: {a['error']}" if a.get("error") else _short(a.get("result"))
+            lines.append(f"- **tool call** `{a.get('name')}({_short(a.get('args'), 200)})` → {outcome}")
+        elif kind == "retrieval":
+            cards = ", ".join(f"[{c['id']}] {c['title']} ({c['score']})" for c in a.get("cards", []))
+            lines.append(f"- **retrieval** query “{a.get('query')}” → {cards or 'no card matched'}")
+            if a.get("prompt"):
+                lines.append(f"- **prompt** built from those cards:\n\n```\n{_short(a['prompt'], 1200)}\n```")
+        elif kind == "explain":
+            rung = f", hint rung {a['level']} on `{a['step']}`" if a.get("mode") == "hint" else (
+                f" `{a['step']}`" if a.get("step") else "")
+            lines.append(f"- **explainer**: {a.get('mode')}{rung} (template from the engine's trace)")
+        elif kind == "llm":
+            lines.append(f"- **LLM call** ({a.get('node')})" + (f": failed, {a['error']}" if a.get("error")
+                                                                 else f", attempt {a.get('attempt', 1)}"))
+        elif kind == "guard":
+            bad = a.get("ungrounded") or []
+            lines.append("- **grounding guard**: " + (f"invented numbers {', '.join(bad)}" if bad
+                                                     else "every number traced to the engine or the user"))
+        else:
+            lines.append(f"- {_short(a)}")
+    return "\n".join(lines)
+
+
+def read_inputs(console, history_file: Path | None):
+    """Yield the user's inputs: prompt_toolkit on a terminal, plain lines (with \"\"\" blocks) otherwise."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+        history = FileHistory(str(history_file)) if history_file else InMemoryHistory()
+        session = PromptSession(history=history)
+        while True:
+            try:
+                yield session.prompt("you › ")
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                return
+    else:
+        yield from piped_inputs(sys.stdin)
+
+
+def piped_inputs(stream):
+    """Lines of a non-terminal stream; lines between two \"\"\" lines are joined into one message."""
+    block: list[str] | None = None
+    for raw in stream:
+        line = raw.rstrip("\n")
+        if line.strip() == BLOCK:
+            if block is None:
+                block = []
+            else:
+                yield "\n".join(block)
+                block = None
+            continue
+        if block is not None:
+            block.append(line)
+        else:
+            yield line
+    if block:
+        yield "\n".join(block)
+
+
+def chat_loop(session: ChatSession, inputs) -> int:
+    """Greet, then handle inputs until /quit or the end of input."""
+    session.greet()
+    for line in inputs:
+        if not session.handle(line):
+            return 0
+    return 0
