@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.layer import Layer, record_activation, record_activation_backward
-from engine.numfmt import fmt_num
+from engine.numfmt import fmt_num, fmt_term
 from engine.ops import get_activation
 from engine.trace import Op
 
@@ -27,8 +27,8 @@ def _sum_of_products(pairs: list[tuple[str, str]], tail: str = "") -> str:
 def _expand_affine(inputs, idx, p):
     W, a, b = inputs
     r, col = idx
-    pairs = [(fmt_num(W[r, k], p), fmt_num(a[k, col], p)) for k in range(W.shape[1])]
-    return _sum_of_products(pairs, fmt_num(b[r], p))
+    pairs = [(fmt_term(W[r, k], p), fmt_term(a[k, col], p)) for k in range(W.shape[1])]
+    return _sum_of_products(pairs, fmt_term(b[r], p))
 
 
 def _outer(delta, a):
@@ -39,7 +39,7 @@ def _outer(delta, a):
 def _expand_outer(inputs, idx, p):
     delta, a = inputs
     r, c = idx
-    pairs = [(fmt_num(delta[r, s], p), fmt_num(a[c, s], p)) for s in range(delta.shape[1])]
+    pairs = [(fmt_term(delta[r, s], p), fmt_term(a[c, s], p)) for s in range(delta.shape[1])]
     return _sum_of_products(pairs)
 
 
@@ -51,7 +51,7 @@ def _backprop(W, delta):
 def _expand_backprop(inputs, idx, p):
     W, delta = inputs
     c, s = idx
-    pairs = [(fmt_num(W[r, c], p), fmt_num(delta[r, s], p)) for r in range(W.shape[0])]
+    pairs = [(fmt_term(W[r, c], p), fmt_term(delta[r, s], p)) for r in range(W.shape[0])]
     return _sum_of_products(pairs)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.numfmt import fmt_num
+from engine.numfmt import fmt_num, fmt_term
 from engine.ops import get_activation, softmax_jacobian
 from engine.trace import Op, Trace
 
@@ -91,13 +91,13 @@ def record_activation_backward(trace: Trace, act, z_id: str, a_id: str, grad_a_i
                   f" the loss; the same value as ∂L/∂ŷ ⊙ f′(z))",
                   fused_fn(a, trace["y"].value), (a_id, "y"),
                   Op(fused_fn, "{0} − {1}",
-                     lambda inp, idx, p: f"{fmt_num(inp[0][idx], p)} − {fmt_num(inp[1][idx], p)}"),
+                     lambda inp, idx, p: f"{fmt_term(inp[0][idx], p)} − {fmt_term(inp[1][idx], p)}"),
                   batch_axis)
     elif act.elementwise:
         trace.add(delta_id, f"δ at layer {n} (∂L/∂z{n})", f"δ{n} = ∂L/∂{symbol(a_id)} ⊙ {act.name}′(z{n})",
                   trace[grad_a_id].value * trace[dadz_id].value, (grad_a_id, dadz_id),
                   Op(np.multiply, "{0} ⊙ {1}",
-                     lambda inp, idx, p: f"{fmt_num(inp[0][idx], p)} × {fmt_num(inp[1][idx], p)}"),
+                     lambda inp, idx, p: f"{fmt_term(inp[0][idx], p)} × {fmt_term(inp[1][idx], p)}"),
                   batch_axis)
     else:
         trace.add(delta_id, f"δ at layer {n} (∂L/∂z{n})", f"δ{n} = Jᵀ·∂L/∂p (J = softmax Jacobian)",
@@ -112,7 +112,7 @@ def _jacobian_vec(J, g):
 
 
 def _deriv_expand(name: str, inputs, idx, p) -> str:
-    z, a = fmt_num(inputs[0][idx], p), fmt_num(inputs[1][idx], p)
+    z, a = fmt_term(inputs[0][idx], p), fmt_term(inputs[1][idx], p)
     if name == "sigmoid":
         return f"{a} × (1 − {a})"
     if name == "tanh":
@@ -151,7 +151,7 @@ class ActivationLayer(Layer):
                   f"∂L/∂(input) = ∂L/∂a ⊙ f′", trace[grad_out_id].value * trace[dadz_id].value,
                   (grad_out_id, dadz_id),
                   Op(np.multiply, "{0} ⊙ {1}",
-                     lambda inp, idx, p: f"{fmt_num(inp[0][idx], p)} × {fmt_num(inp[1][idx], p)}"),
+                     lambda inp, idx, p: f"{fmt_term(inp[0][idx], p)} × {fmt_term(inp[1][idx], p)}"),
                   self.batch_axis)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from engine.dense import DenseLayer
 from engine.errors import NNTError
 from engine.layer import ActivationLayer, FlattenLayer, grad_id_for
-from engine.numfmt import fmt_num
+from engine.numfmt import fmt_num, fmt_term
 from engine.ops import FUSED, get_loss
 from engine.spec import NetworkSpec, parse_network
 from engine.trace import Op, Table, Trace
@@ -119,8 +119,8 @@ class Network:
                   loss.grad(trace[out_id].value, trace["y"].value) * r, (out_id, "y"),
                   Op(lambda yh, y: loss.grad(yh, y) * r, scale + loss.grad_template.format("ŷ", "y") +
                      " with ŷ = {0}, y = {1}",
-                     lambda inp, idx, p: scale + loss.grad_template.format(fmt_num(inp[0][idx], p),
-                                                                           fmt_num(inp[1][idx], p))), 1)
+                     lambda inp, idx, p: scale + loss.grad_template.format(fmt_term(inp[0][idx], p),
+                                                                           fmt_term(inp[1][idx], p))), 1)
         last = self.layers[-1]
         fused = None
         if getattr(last, "act", None) is not None and (last.act.name, loss.name) in FUSED \
@@ -161,8 +161,8 @@ class Network:
                 trace.add(f"{pid}_new", f"updated {pid}", f"{name}{i} ← {name}{i} − η·∂L/∂{name}{i}",
                           value - lr * trace[gid].value, (pid, "lr", gid),
                           Op(lambda w, e, g: w - e * g, "{0} − {1}×{2}",
-                             lambda inp, idx, p: f"{fmt_num(inp[0][idx], p)} − "
-                                                 f"{fmt_num(inp[1], p)}×{fmt_num(inp[2][idx], p)}"))
+                             lambda inp, idx, p: f"{fmt_term(inp[0][idx], p)} − "
+                                                 f"{fmt_term(inp[1], p)}×{fmt_term(inp[2][idx], p)}"))
 
     def apply_update(self, trace: Trace) -> None:
         """Make the updated parameters of `trace` the current ones (for the next iteration)."""
@@ -178,7 +178,7 @@ def _loss_expand(name: str):
         yh, y = inputs[0][:, 0], inputs[1][:, 0]
         terms = []
         for a, b in zip(yh, y):
-            A, B = fmt_num(a, p), fmt_num(b, p)
+            A, B = fmt_term(a, p), fmt_term(b, p)
             if name == "half_sse":
                 terms.append(f"½({A} − {B})²")
             elif name in ("sse", "mse"):

@@ -38,3 +38,9 @@ def fmt_array(value, precision: int = 4, limit: int | None = MAX_INLINE) -> str:
 def shape_text(value) -> str:
     """Shape as the course writes it: '()' for a scalar, '(2,)' for a vector, '(2, 3)' for a matrix."""
     return str(tuple(np.shape(value)))
+
+
+def fmt_term(x: float, precision: int = 4) -> str:
+    """A number as an operand inside a written-out sum or product: negatives in brackets, 0.5×(-0.03)."""
+    text = fmt_num(x, precision)
+    return f"({text})" if text.startswith("-") else text
