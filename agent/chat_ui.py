@@ -15,7 +15,6 @@ from pathlib import Path
 
 from langchain_core.messages import HumanMessage
 
-from agent.llm import PROSE_TAG
 from agent.state import TutorContext
 from engine.errors import NNTError
 
@@ -115,15 +114,21 @@ class ChatSession:
         from rich.live import Live
         from rich.markdown import Markdown
 
+        from langchain_core.messages import AIMessageChunk
+
         payload = {"messages": [HumanMessage(text)], "request": request}
-        streamed = ""
+        streamed, run_id = "", None
         live = Live(Markdown(""), console=self.console, transient=True, refresh_per_second=12)
         try:
             with live:
-                for mode, chunk in self.graph.stream(payload, self.config, context=self.context,
-                                                     stream_mode=["messages"], durability="exit"):
-                    message, meta = chunk
-                    if PROSE_TAG in (meta.get("tags") or []) and isinstance(message.content, str):
+                for _namespace, _mode, (message, _meta) in self.graph.stream(
+                        payload, self.config, context=self.context, stream_mode=["messages"],
+                        subgraphs=True, durability="exit"):
+                    if not isinstance(message, AIMessageChunk) or not isinstance(message.content, str):
+                        continue
+                    if message.id != run_id:  # a new LLM call (e.g. a rewrite): start its text afresh
+                        streamed, run_id = "", message.id
+                    if message.content:
                         streamed += message.content
                         live.update(Markdown(streamed))
         except KeyboardInterrupt:

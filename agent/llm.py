@@ -9,7 +9,6 @@ from functools import lru_cache
 from pathlib import Path
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
-PROSE_TAG = "nnt:prose"  # tags LLM calls whose tokens the terminal streams to the user
 
 
 class LLMUnavailable(RuntimeError):
@@ -36,10 +35,10 @@ def chat_model_for(context):
     return context.chat_model
 
 
-def call(model, messages, tools: list | None = None, prose: bool = True, name: str = "llm"):
-    """One LLM call; prose calls are tagged so the terminal streams their tokens. Raises LLMUnavailable."""
+def call(model, messages, tools: list | None = None, name: str = "llm"):
+    """One LLM call (named for tracing); any failure raises LLMUnavailable with a one-line reason."""
     runnable = model.bind_tools(tools) if tools else model
-    config = {"tags": [PROSE_TAG] if prose else [], "run_name": name}
+    config = {"run_name": name}
     try:
         return runnable.invoke(messages, config=config)
     except KeyboardInterrupt:

@@ -144,14 +144,14 @@ def _ask_model(context, state: dict, text: str, update: dict) -> Command[Route]:
     model = chat_model_for(context)
     tools = openai_tool_definitions()
     messages = [SystemMessage(_system_prompt(state))] + _history(state)
-    ai = call(model, messages, tools, prose=False, name="orchestrator")
+    ai = call(model, messages, tools, name="orchestrator")
     results = _run_calls(_calls(ai), state.get("spec"))
     _log_tools(update, results)
     if any(not r["ok"] for r in results):  # return the errors to the model once
         messages += [ai] + [ToolMessage(r.get("content") or f"error: {r['error']}" if not r["ok"] else
                                         r.get("content") or "ok", tool_call_id=r["id"] or "call")
                             for r in results]
-        ai = call(model, messages, tools, prose=False, name="orchestrator-retry")
+        ai = call(model, messages, tools, name="orchestrator-retry")
         results = _run_calls(_calls(ai), state.get("spec"))
         _log_tools(update, results)
         if any(not r["ok"] for r in results):
