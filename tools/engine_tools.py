@@ -131,9 +131,9 @@ def _gradcheck_result(spec: dict) -> dict:
     from engine.gradcheck import gradcheck as engine_gradcheck
 
     report = engine_gradcheck(spec)
-    if hasattr(report, "to_dict"):
-        report = report.to_dict()
-    return json.loads(json.dumps(report, default=lambda o: np.asarray(o).tolist()))
+    return {"passed": bool(report.passed), "tolerance": report.tolerance,
+            "results": [{"step_id": r.step_id, "checked": r.checked, "passed": bool(r.passed),
+                         "max_rel_error": float(f"{r.max_rel_error:.2e}")} for r in report.results]}
 
 
 def _homework_result(text: str, spec: dict | None) -> dict:

@@ -1,0 +1,132 @@
+"""The offline graph: rule-based routing, template walkthroughs, the hint ladder, /why, concept fallback."""
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agent.config import load_settings
+from agent.explainer import computed_steps, hint_text, next_hint
+from agent.graph import build_graph
+from agent.router import looks_worked, pasted_spec, route_text
+from agent.state import TutorContext
+from tools.engine_tools import trace_for
+
+R2_YAML = """input: [0.5, 0.8]
+target: [1]
+layers:
+  - dense: {W: [[0.15, 0.20], [0.25, 0.30]], b: [0.35, 0.35], activation: sigmoid}
+  - dense: {W: [[0.40, 0.45]], b: [0.60], activation: sigmoid}
+loss: half_sse
+learning_rate: 0.5
+"""
+WORK = """z1 = 0.15*0.5 + 0.2*0.8 + 0.35 = 0.585
+a1 = 1/(1+e^-0.585) = 0.6422"""
+
+
+class Tutor:
+    """An offline graph on one in-memory thread."""
+
+    def __init__(self):
+        self.graph = build_graph(InMemorySaver())
+        self.config = {"configurable": {"thread_id": "t"}}
+        self.context = TutorContext(settings=load_settings())
+
+    def say(self, text: str, request: dict | None = None) -> dict:
+        return self.graph.invoke({"messages": [HumanMessage(text)], "request": request}, self.config,
+                                 context=self.context)
+
+
+@pytest.mark.parametrize("text, has_spec, route, mode", [
+    (R2_YAML, False, "load", "walkthrough"),
+    (WORK, False, "check", None),
+    ("give me a hint", True, "explain", "hint"),
+    ("why is L2.delta negative?", True, "explain", "why"),
+    ("walk me through the backward pass", True, "explain", "walkthrough"),
+    ("what is RAG?", True, "concept", None),
+    ("what is backprop?", False, "concept", None),
+    ("2 inputs, 2 sigmoid hidden neurons and 1 output", False, "describe", None),
+])
+def test_rule_router(text, has_spec, route, mode):
+    decision = route_text(text, has_spec)
+    assert (decision.route, decision.mode) == (route, mode)
+
+
+def test_router_reads_phases_and_pending_confirmation():
+    assert route_text("show me the backward pass", True).phases == ("backward",)
+    assert route_text("yes", True, pending_spec=True).route == "confirm"
+    assert pasted_spec("just words: layers are fun") is None
+    assert not looks_worked("I think the answer = 3")
+
+
+def test_pasted_spec_gives_the_walkthrough_with_engine_numbers():
+    out = Tutor().say(R2_YAML)
+    assert out["route"] == "load" and out["spec"]["loss"] == "half_sse"
+    # z1[0] = 0.15×0.5 + 0.2×0.8 + 0.35 = 0.585, written out element by element
+    assert "0.15×0.5 + 0.2×0.8 + 0.35 = 0.585" in out["reply"]
+    assert "Backpropagation" in out["reply"]
+
+
+def test_hint_ladder_climbs_and_hides_the_answer_until_rung_three():
+    tutor = Tutor()
+    tutor.say(R2_YAML)
+    rungs = [tutor.say("/hint", {"action": "hint"}) for _ in range(4)]
+    assert [(r["hint_step"], r["hint_level"]) for r in rungs] == [("L1.z", 1), ("L1.z", 2), ("L1.z", 3),
+                                                                  ("L1.a", 1)]
+    # the value of L1.z is [0.585, 0.715] (hand sum above): absent from rungs 1 and 2, shown on rung 3
+    for rung in rungs[:2]:
+        assert "0.585" not in rung["reply"] and "0.715" not in rung["reply"]
+    assert "0.15, 0.2" in rungs[1]["reply"]  # rung 2 points at the inputs
+    assert "0.585" in rungs[2]["reply"] and "0.715" in rungs[2]["reply"]
+
+
+def test_hint_ladder_starts_at_a_wrong_step_found_by_the_checker():
+    trace = trace_for(pasted_spec(R2_YAML))
+    assert next_hint(trace, None, 0, wrong_step="L2.delta") == ("L2.delta", 1)
+    assert next_hint(trace, computed_steps(trace)[-1], 3) == (computed_steps(trace)[0], 1)
+    assert "L2.delta" in hint_text(trace, "L2.delta", 2)
+
+
+def test_why_expands_one_step_and_unknown_steps_name_the_known_ones():
+    tutor = Tutor()
+    tutor.say(R2_YAML)
+    out = tutor.say("/why L1.z", {"action": "why", "step": "L1.z"})
+    assert "0.25×0.5 + 0.3×0.8 + 0.35 = 0.715" in out["reply"]
+    out = tutor.say("/why L7.q", {"action": "why", "step": "L7.q"})
+    assert "no step 'L7.q'" in out["reply"] and "L1.z" in out["reply"]
+
+
+def test_walk_without_a_network_says_how_to_load_one():
+    out = Tutor().say("/walk", {"action": "walk"})
+    assert "/load FILE" in out["reply"]
+
+
+def test_bad_pasted_spec_is_a_one_line_error_not_a_crash():
+    out = Tutor().say(R2_YAML.replace("[[0.40, 0.45]]", "[[0.40, 0.45, 0.5]]"))
+    assert out["reply"].startswith("That network cannot be computed:") and "layer 2" in out["reply"]
+
+
+def test_described_network_offline_shows_the_spec_format():
+    out = Tutor().say("a network with 2 inputs, 2 hidden sigmoid neurons, 1 output")
+    assert "```yaml" in out["reply"] and "layers:" in out["reply"]
+
+
+def test_activity_is_per_turn():
+    tutor = Tutor()
+    tutor.say(R2_YAML)
+    out = tutor.say("/hint", {"action": "hint"})
+    kinds = [a["kind"] for a in out["activity"]]
+    assert kinds == ["route", "explain"] and out["activity"][0]["reason"] == "/hint"
+
+
+def test_module_level_graph_runs_without_context_like_the_langgraph_server():
+    import json
+    from pathlib import Path
+
+    from agent import graph as graph_module
+
+    config = json.loads((Path(__file__).resolve().parent.parent / "langgraph.json").read_text())
+    path, _, attr = config["graphs"]["tutor"].partition(":")
+    assert path.endswith("agent/graph.py") and attr == "graph"
+    out = getattr(graph_module, attr).invoke({"messages": [HumanMessage(R2_YAML)]})
+    assert "0.585" in out["reply"]

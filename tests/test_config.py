@@ -1,0 +1,85 @@
+"""Settings precedence (explicit > environment > default), offline by default, the key never shown."""
+from __future__ import annotations
+
+import pytest
+
+from agent.config import DEFAULT_MODEL, load_settings
+from engine.errors import NNTError
+
+SECRET = "sk-test-do-not-print-0123456789"
+
+
+def test_fresh_machine_is_offline_with_defaults():
+    s = load_settings()
+    assert not s.llm_enabled
+    assert s.model == DEFAULT_MODEL and s.base_url is None and s.api_key is None
+    assert s.sources["model"] == "default"
+
+
+def test_environment_beats_default(monkeypatch):
+    monkeypatch.setenv("NNT_MODEL", "llama3.2")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+    s = load_settings()
+    assert (s.model, s.base_url) == ("llama3.2", "http://127.0.0.1:11434/v1")
+    assert s.llm_enabled  # a local server needs no key
+    assert s.key_for_client == "not-needed"
+    assert s.sources["model"] == "env NNT_MODEL"
+
+
+def test_explicit_option_beats_environment(monkeypatch):
+    monkeypatch.setenv("NNT_MODEL", "from-env")
+    monkeypatch.setenv("OPENAI_API_KEY", "env-key")
+    monkeypatch.setenv("NNT_TIMEOUT", "9")
+    s = load_settings(model="from-option", api_key="option-key", timeout_s=2.5)
+    assert s.model == "from-option" and s.api_key == "option-key" and s.timeout_s == 2.5
+    assert s.sources["model"] == "option" and s.sources["timeout_s"] == "option"
+
+
+def test_empty_environment_variable_counts_as_unset(monkeypatch):
+    monkeypatch.setenv("NNT_MODEL", "  ")
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    s = load_settings()
+    assert s.model == DEFAULT_MODEL and not s.llm_enabled
+
+
+def test_offline_forced_by_option_or_env(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    assert load_settings().llm_enabled
+    assert not load_settings(offline=True).llm_enabled
+    monkeypatch.setenv("NNT_OFFLINE", "1")
+    assert not load_settings().llm_enabled
+
+
+def test_key_is_never_printed(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    s = load_settings()
+    assert s.api_key == SECRET
+    shown = repr(s) + str(s) + repr(s.describe())
+    assert SECRET not in shown and "set (hidden)" in shown
+
+
+def test_data_dir_override(monkeypatch, tmp_path):
+    monkeypatch.setenv("NNT_DATA_DIR", str(tmp_path / "d"))
+    assert load_settings().data_dir == tmp_path / "d"
+    assert load_settings(data_dir=tmp_path / "e").data_dir == tmp_path / "e"
+
+
+def test_bad_numbers_name_the_variable(monkeypatch):
+    monkeypatch.setenv("NNT_TIMEOUT", "soon")
+    with pytest.raises(NNTError, match="NNT_TIMEOUT must be a number"):
+        load_settings()
+    monkeypatch.setenv("NNT_TIMEOUT", "5")
+    monkeypatch.setenv("NNT_MAX_RETRIES", "-1")
+    with pytest.raises(NNTError, match="NNT_MAX_RETRIES must be at least 0"):
+        load_settings()
+
+
+def test_doctor_never_prints_the_key(monkeypatch, capsys):
+    from agent.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens on port 9
+    code = main(["doctor", "--timeout", "0.5"])
+    out = capsys.readouterr()
+    assert SECRET not in out.out + out.err
+    assert code == 1 and "FAILED" in out.out and "set (hidden)" in out.out
