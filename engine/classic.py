@@ -30,7 +30,7 @@ Spec `kind: perceptron` (Rosenblatt's learning rule with a step activation)::
     w: [0, 0]
     b: 0
     learning_rate: 1        # η (WalkOptions.learning_rate overrides it)
-    max_epochs: 20          # optional, default 20, at most 1000
+    max_epochs: 20          # optional, default 20, at most 1000 (`--iterations N` > 1 overrides it)
     step_at_zero: 1         # optional: ŷ at z = 0 (default 1: ŷ = 1 if z ≥ 0 else 0)
 
 Samples are visited in the order given, every epoch. Per sample: z = w·x + b, ŷ = step(z),
@@ -94,8 +94,7 @@ def _vector(value, where: str, example: str) -> np.ndarray:
 
 
 def _binary(value, where: str, length: int) -> np.ndarray:
-    example = [0, 1][:1] * length
-    vec = _vector(value, where, str(example))
+    vec = _vector(value, where, str([0] * length))
     if vec.size != length or not np.all((vec == 0) | (vec == 1)):
         raise NNTError(f"{where} must be {length} values, each 0 or 1; got {value!r}")
     return vec
@@ -251,6 +250,10 @@ def _walk_network(trace: Trace, spec, where: str) -> None:
     prev_id, prev_width, seen, terms = f"{name}.x", n, set(), list(inputs)
     columns, outs = [*inputs], []
     for l, layer in enumerate(layers, start=1):
+        for k, u in enumerate(layer):
+            if isinstance(u, dict) and "inputs" in u:
+                raise NNTError(f"{where}.layers[{l - 1}][{k}]: a unit inside a network reads the layer "
+                               f"before it; name the inputs once, as {where}.inputs")
         units = [_unit(u, f"{where}.layers[{l - 1}][{k}]", f"L{l}u{k + 1}", prev_width)
                  for k, u in enumerate(layer)]
         for u in units:
@@ -369,7 +372,7 @@ def _perceptron_settings(spec: dict, n: int, options) -> tuple:
         raise NNTError(f"perceptron field 'w' has {w.size} weights but the data rows have {n} inputs; "
                        f"give one weight per input, e.g. w: {[0] * n}")
     b = _number(spec["b"], "perceptron field 'b'", "0")
-    lr = getattr(options, "learning_rate", None)
+    lr = getattr(options, "learning_rate", None)               # `nnt walk` overrides win
     if lr is None:
         if "learning_rate" not in spec:
             raise NNTError("perceptron spec is missing 'learning_rate' (η); add e.g. learning_rate: 1")
@@ -377,7 +380,8 @@ def _perceptron_settings(spec: dict, n: int, options) -> tuple:
     lr = _number(lr, "perceptron learning_rate", "1")
     if lr <= 0:
         raise NNTError(f"perceptron learning_rate must be positive; got {lr}")
-    epochs = spec.get("max_epochs", 20)
+    iterations = getattr(options, "iterations", 1)
+    epochs = iterations if isinstance(iterations, int) and iterations > 1 else spec.get("max_epochs", 20)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_EPOCHS:
         raise NNTError(f"perceptron max_epochs must be a whole number from 1 to {MAX_EPOCHS}; got {epochs!r}")
     at_zero = spec.get("step_at_zero", 1)

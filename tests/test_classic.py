@@ -97,6 +97,8 @@ def test_xor_from_two_layers_hand_table():
     ({"kind": "threshold", "network": {"layers": [[{"weights": [1, 1], "threshold": 1}],
                                                   [{"weights": [1, 1, 1], "threshold": 1}]]}}, "3 weights"),
     ({"kind": "threshold", "network": {"layers": []}}, "layers"),
+    ({"kind": "threshold", "network": {"layers": [[{"weights": [1], "threshold": 1, "inputs": ["a"]}]]}},
+     "network.inputs"),
 ])
 def test_threshold_bad_input_names_the_field(spec, field):
     with pytest.raises(NNTError) as err:
@@ -188,6 +190,13 @@ def test_learning_rate_override_scales_the_run():
                  WalkOptions(learning_rate=0.5))
     assert trace.info["errors_per_epoch"] == [2, 3, 3, 2, 1, 0]
     assert trace.info["w"] == [1, 0.5] and trace.info["b"] == -1.5
+
+
+def test_iterations_option_sets_the_epoch_limit():
+    # XOR never converges, so the run lasts exactly as many epochs as allowed.
+    trace = walk({"kind": "perceptron", "data": XOR_DATA, "w": [0, 0], "b": 0, "learning_rate": 1,
+                  "max_epochs": 10}, WalkOptions(iterations=3))
+    assert trace.info["epochs"] == 3 and "epoch4.sample1.z" not in trace
 
 
 def test_perceptron_steps_recompute_from_other_numbers():
