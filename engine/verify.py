@@ -111,12 +111,13 @@ def close(claimed, expected, tol) -> bool:
     return bool(np.all(np.abs(c - e) <= t))
 
 
-def link_verdict(claimed, from_own, from_true, tol, tol_true=None, earlier_error: bool = False) -> str:
+def link_verdict(claimed, from_own, from_true, tol, tol_true=None, earlier_error: bool = False,
+                 unit=None) -> str:
     """Verdict of one written step given the value it should have from the student's own numbers
     (`from_own`) and from correct numbers (`from_true`, None if unknown).
 
     correct: matches the true value. rounding: matches only within twice the tolerance (a
-    truncated or doubly rounded digit). carried: matches the student's own earlier (wrong)
+    truncated or doubly rounded digit: `unit`, half a unit of the claim's last decimal, more). carried: matches the student's own earlier (wrong)
     numbers only. wrong: matches neither.
     """
     tol_true = tol if tol_true is None else tol_true
@@ -126,8 +127,9 @@ def link_verdict(claimed, from_own, from_true, tol, tol_true=None, earlier_error
         if from_true is None or not earlier_error:
             return "correct" if from_true is None else "rounding"
         return "carried"
-    loose = 2 * np.asarray(tol) + 1e-12
-    if from_true is not None and close(claimed, from_true, 2 * np.asarray(tol_true)):
+    extra = np.asarray(tol if unit is None else unit)
+    loose = np.asarray(tol) + extra
+    if from_true is not None and close(claimed, from_true, np.asarray(tol_true) + extra):
         return "rounding"
     if from_own is not None and close(claimed, from_own, loose):
         return "rounding" if not earlier_error else "carried"
@@ -185,8 +187,8 @@ def recompute_spread(trace, step_id: str, index, overrides: dict, decimals: dict
     spread = np.zeros_like(np.asarray(base, dtype=np.float64))
     for src, val in overrides.items():
         d = decimals.get(src)
-        if d is None:
-            continue
+        if not d or trace[src].op is None:
+            continue  # whole numbers and given values are exact
         bumped = dict(overrides)
         bumped[src] = np.asarray(val) + half_unit(d)
         moved = element(trace.recompute(step_id, bumped), index)

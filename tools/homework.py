@@ -330,7 +330,9 @@ class Table:
 
     def __init__(self):
         self.symbols: dict[str, Symbol] = {}
-        self.computed: list[float] = []
+        self.computed: list[float] = []   # engine values (spec mode)
+        self.claimed: list[float] = []    # values the text computed
+        self.givens: set[float] = set()   # values the spec gives (exact, never rounded)
         self.wrong_literals: dict[str, float] = {}   # text of a wrong claimed number -> its true value
 
     def own(self, name: str):
@@ -343,7 +345,7 @@ class Table:
             return None
         return sym.own if sym.true is None else sym.true
 
-    def set(self, name: str, index, own, true, decimals, wrong, line):
+    def set(self, name: str, index, own, true, decimals, wrong, line, computed=True):
         key = canon(name)
         own = np.asarray(own, dtype=np.float64)
         true = None if true is None else np.asarray(true, dtype=np.float64)
@@ -361,14 +363,21 @@ class Table:
             self.symbols[key] = Symbol(base, tbase, decimals, wrong or (sym.wrong if sym else False), line)
         else:
             self.symbols[key] = Symbol(own, true, decimals, wrong, line)
-        self.computed.extend(np.atleast_1d(own).ravel().tolist())
+        if computed:
+            self.claimed.extend(np.atleast_1d(own).ravel().tolist())
 
     def is_rounded_intermediate(self, lit: Node) -> bool:
-        if lit.decimals < 2 or not self.computed:
+        """A written number that rounds a value computed earlier (the student's or, with ≥ 3
+        decimals, the engine's), and is not itself a given: its rounding may move later results."""
+        if lit.decimals < 1 or lit.value in self.givens:
             return False
         h = half_unit(lit.decimals) * 1.0001
-        arr = np.asarray(self.computed)
-        return bool(np.any(np.abs(arr - lit.value) <= h))
+        for pool, min_decimals in ((self.claimed, 1), (self.computed, 3)):
+            if lit.decimals >= min_decimals and pool:
+                diff = np.abs(np.abs(np.asarray(pool)) - abs(lit.value))
+                if np.any((diff <= h) & (diff > 1e-12 * max(abs(lit.value), 1.0))):
+                    return True
+        return False
 
 
 def _grow(arr, index):
@@ -395,8 +404,11 @@ class Checker:
             from engine.kinds import walk
             self.trace = walk(spec)
             for step in self.trace:
+                values = np.asarray(self.trace.display(step.id)).ravel()[:5000].tolist()
                 if step.phase != "given":
-                    self.table.computed.extend(np.asarray(self.trace.display(step.id)).ravel()[:5000].tolist())
+                    self.table.computed.extend(values)
+                else:
+                    self.table.givens.update(values)
 
     # name resolution -------------------------------------------------------------------------
     def _resolve_own(self, name):
@@ -492,6 +504,7 @@ class Checker:
             true0 = self.evaluate(chain.parts[0].node, False, self._wrong_literal_overrides(chain.parts[0].node))
         except ExprError:
             true0 = None
+        corrected0 = true0
         if target is not None:
             true0 = np.asarray(_element(self.trace.display(target[0]), target[1]))
         earlier_error = self._uses_wrong(chain.parts[0].node)
@@ -521,7 +534,7 @@ class Checker:
                     final_verdict = "carried"
             self._define(chain, v, true0, _decimals_of(part.node), final_verdict)
             return
-        chain_error = earlier_error
+        chain_error = earlier_error if target is None else False
         for i in range(1, len(chain.parts)):
             prev, part = chain.parts[i - 1], chain.parts[i]
             claimed, from_own = values[i], values[i - 1]
@@ -540,37 +553,35 @@ class Checker:
                 chain_error = True
                 continue
             tol = self.tolerance(part.node, prev.node, claimed, from_own)
+            unit = value_tolerance(claimed, _decimals_of(part.node))
             arithmetic_ok = close(claimed, from_own, tol)
+            self.table.claimed.extend(np.atleast_1d(claimed).ravel()[:1000].tolist())
             is_last = i == len(chain.parts) - 1
             if target is not None and true0 is not None:
-                if close(claimed, true0, tol + self.spread(prev.node, True, True)):
+                if close(claimed, true0, tol):
                     verdict = "correct"
                 elif not arithmetic_ok:
-                    verdict = link_verdict(claimed, from_own, None, tol)
-                    verdict = "rounding" if verdict == "rounding" else "wrong"
+                    verdict = "rounding" if close(claimed, from_own, tol + unit) else "wrong"
                 elif chain_error:
                     verdict = "carried"
                 else:
                     if setup_verdict is None:
-                        setup_verdict, _, _ = self._judge_target(target, np.asarray(from_own), tol)
-                    verdict = setup_verdict if setup_verdict != "correct" else "rounding"
+                        setup_verdict = self._judge_setup(target, from_own, tol, earlier_error,
+                                                          corrected0, true0)
+                    verdict = setup_verdict
                 expected = true0
             else:
-                verdict = link_verdict(claimed, from_own, true0, tol,
-                                       earlier_error=chain_error)
+                verdict = link_verdict(claimed, from_own, true0, tol, earlier_error=chain_error, unit=unit)
                 expected = true0 if true0 is not None else from_own
-                if verdict == "rounding" and not chain_error and true0 is not None and \
-                        not close(claimed, from_own, 2 * tol):
-                    verdict = "wrong"
             step = target if (target is not None and is_last) else None
             self._claim(chain, text, claimed, expected, verdict, step, from_own, tol, part.line,
                         link=(prev, part))
-            if verdict == "wrong":
+            if verdict in ("wrong", "carried"):
                 chain_error = True
-                if part.node.kind == "num" and true0 is not None and np.size(true0) == 1:
-                    self.table.wrong_literals[part.node.text] = float(np.asarray(true0).ravel()[0])
-            elif verdict == "carried":
-                chain_error = True
+                if part.node.kind in ("num", "neg") and true0 is not None and np.size(true0) == 1:
+                    lit = literals(part.node)[0]
+                    sign = -1.0 if part.node.kind == "neg" else 1.0
+                    self.table.wrong_literals[lit.text] = sign * float(np.asarray(true0).ravel()[0])
             final_verdict, final_value = verdict, claimed
             final_decimals = _decimals_of(part.node)
         if chain.label and final_value is not None:
@@ -596,6 +607,15 @@ class Checker:
             return shaped[0] if shaped else None
         return cands[0]
 
+    def _judge_setup(self, target, value, tol, earlier_error, corrected, true) -> str:
+        """The student's setup (the first expression of a chain) against the step: carried when
+        it is right once earlier wrong numbers are replaced by true ones, else the step's verdict."""
+        verdict, _, _ = self._judge_target(target, np.asarray(value), tol)
+        if verdict == "wrong" and earlier_error and corrected is not None and \
+                np.size(corrected) == np.size(true) and close(corrected, true, tol):
+            verdict = "carried"
+        return "rounding" if verdict == "correct" else verdict
+
     def _judge_target(self, target, claimed, tol):
         sid, idx = target
         return judge_step(self.trace, sid, idx, np.asarray(claimed, dtype=np.float64), tol, self.own,
@@ -616,8 +636,9 @@ class Checker:
         if not chain.label:
             return
         wrong = verdict in ("wrong", "carried")
+        computed = not (len(chain.parts) == 1 and chain.parts[0].node.kind in ("num", "vec", "neg"))
         self.table.set(chain.label, chain.index, own, true if true is not None else own, decimals,
-                       wrong, chain.line)
+                       wrong, chain.line, computed)
         if self.trace is not None:
             cands = align_name(chain.label, chain.index, self.trace)
             target = self._pick(cands, chain) if cands else None
@@ -649,10 +670,13 @@ class Checker:
                 None if link is None else (own_value, expected)))
             if found:
                 claim.misconception, claim.hint = found
-            elif own_value is not None and expected is not None and not close(own_value, expected, tol):
-                claim.hint = f"from your own previous numbers this gives {_fmt(own_value)}"
+            elif link is not None and own_value is not None and not close(claimed, own_value, tol):
+                claim.hint = f"{link[0].text} gives {_fmt(own_value)}, not {_fmt(claimed)}"
+            elif target is not None:
+                claim.hint = (f"the arithmetic follows, but the value should be {_fmt(expected)}: "
+                              f"check the formula and the numbers put into it")
             else:
-                claim.hint = f"expected {_fmt(expected)}"
+                claim.hint = f"this should be {_fmt(expected)}"
         elif verdict == "carried":
             claim.hint = "follows correctly from an earlier wrong value (not counted again)"
         elif verdict == "rounding":
@@ -942,3 +966,145 @@ def _derivative(num: str, den: str, index, trace) -> list:
             base = [(f"L{last}.z", index)] + ([(f"L{last}.z", (0,))] if index is None else [])
         return [(c[0].replace(".z", ".dadz"), c[1]) for c in base]
     return []
+
+
+# --- submissions and the structured form ------------------------------------------------------------
+
+def check_submission(data: bytes, source: str = "input", spec: dict | None = None,
+                     rtol=None, atol=None) -> CheckReport:
+    """One submission as bytes: a structured YAML form (spec + answers) or free text."""
+    text = read_text(data, source)
+    structured = _structured(text)
+    if structured is not None:
+        report = check_answers(structured, text, spec, rtol, atol, source)
+    else:
+        report = check_text(text, spec, rtol, atol)
+    report.source = source
+    return report
+
+
+def _structured(text: str) -> dict | None:
+    """The YAML structured form, when the text is a mapping with an `answers:` mapping."""
+    if not re.search(r"(?m)^answers\s*:", text):
+        return None
+    import yaml
+    try:
+        data = yaml.load(text, Loader=yaml.BaseLoader)  # strings: keeps the decimals as written
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise NNTError(f"the answers file is not valid YAML{where}; fix the indentation or quoting") from None
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        raise NNTError("the structured form needs 'answers:' as a mapping of step id to value, "
+                       "e.g. answers: {L1.z: [0.585, 0.715], loss: 0.0285}")
+    return data
+
+
+def _as_text(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_as_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        raise NNTError("an answer must be a number, a list or an expression, not a mapping")
+    return str(value)
+
+
+_KEY_RE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(?:\[([\d,\s]+)\])?\s*$")
+
+
+def check_answers(data: dict, text: str, spec: dict | None, rtol=None, atol=None,
+                  source: str = "answers") -> CheckReport:
+    """The structured form: answers keyed by step id (or a student name), judged in step order."""
+    if spec is None:
+        spec = data.get("spec")
+        if isinstance(spec, str):
+            from engine.spec import load_spec
+            from pathlib import Path
+            base = Path(source).parent if source not in ("-", "input", "answers") else Path(".")
+            path = Path(spec) if Path(spec).is_absolute() or Path(spec).exists() else base / spec
+            spec = load_spec(path)
+        elif isinstance(spec, dict):
+            import yaml
+            spec = yaml.safe_load(yaml.safe_dump(_numbers(spec)))
+        else:
+            raise NNTError("the structured form needs a spec: give --spec FILE or a 'spec:' entry "
+                           "(a path or the network itself)")
+    checker = Checker(spec, rtol, atol)
+    order = {sid: k for k, sid in enumerate(checker.trace.steps)}
+    lines = text.splitlines()
+    items = []
+    for key, value in data["answers"].items():
+        m = _KEY_RE.match(str(key))
+        if not m:
+            raise NNTError(f"answer key '{key}' is not a step id; write e.g. L1.z, loss, 'L1.dW[0, 1]'")
+        sid, idx = m.group(1), (tuple(int(i) for i in m.group(2).split(",")) if m.group(2) else None)
+        line = next((k for k, l in enumerate(lines, 1) if str(key) in l), 0)
+        if sid not in checker.trace:
+            cands = align_name(normalise_line(sid), idx, checker.trace)
+            if not cands:
+                checker.claims.append(Claim(line, f"{key}: {_as_text(value)}", verdict="unchecked",
+                                            reason=f"'{key}' is not a step of this problem",
+                                            label=str(key)))
+                continue
+            sid, idx = cands[0]
+        items.append((order.get(sid, 0), line, key, sid, idx, _as_text(value)))
+    for _, line, key, sid, idx, value_text in sorted(items, key=lambda t: (t[0], t[1])):
+        chain_text = f"{key} = {value_text}"
+        try:
+            tokens = tokenize(normalise_line(value_text))
+            node, used = _parse_tokens(tokens[:-1], prefix_ok=False)
+            if node is None:
+                raise ExprError(f"cannot read the value '{value_text}'")
+        except ExprError as exc:
+            checker.claims.append(Claim(line, chain_text, verdict="unchecked", reason=str(exc),
+                                        label=str(key)))
+            continue
+        chain = Chain(line, None, None, [Part(value_text, node, line)], chain_text)
+        try:
+            v = checker.evaluate(node, True)
+        except ExprError as exc:
+            checker.claims.append(Claim(line, chain_text, verdict="unchecked", reason=str(exc),
+                                        label=str(key)))
+            continue
+        tol = value_tolerance(v, _decimals_of(node)) + checker.spread(node, True, only_rounded=True)
+        try:
+            verdict, true, mine = checker._judge_target((sid, idx), v, tol)
+        except NNTError as exc:
+            checker.claims.append(Claim(line, chain_text, verdict="unchecked", reason=str(exc),
+                                        label=str(key)))
+            continue
+        checker._claim(chain, chain_text, v, true, verdict, (sid, idx), mine, tol)
+        checker.claims[-1].label = str(key)
+        shape = np.shape(checker.trace.display(sid))
+        cur, had = checker.own.get(sid, (np.full(shape, np.nan), False))
+        cur = np.array(cur)
+        try:
+            if idx is None:
+                cur = np.asarray(v, dtype=np.float64).reshape(shape) if np.size(v) == np.prod(shape) else cur
+            else:
+                cur[idx] = float(np.asarray(v).ravel()[0])
+        except (ValueError, IndexError):
+            pass
+        checker.own[sid] = (cur, had or verdict in ("wrong", "carried"))
+        d = _decimals_of(node)
+        if d is not None:
+            checker.own_decimals[sid] = max(d, checker.own_decimals.get(sid, 0))
+        checker.table.claimed.extend(np.atleast_1d(v).ravel()[:1000].tolist())
+    checker.claims.sort(key=lambda c: c.line)
+    return CheckReport(checker.claims, source)
+
+
+def _numbers(value):
+    """BaseLoader strings back to numbers for an inline spec."""
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                return value
+    return value
