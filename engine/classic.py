@@ -390,6 +390,11 @@ def _perceptron_settings(spec: dict, n: int, options) -> tuple:
     return w, b, lr, epochs, float(at_zero)
 
 
+def _mark(k: int, value) -> str:
+    """Placeholder {k} for a substituted template, in parentheses when the scalar is negative."""
+    return "({%d})" % k if float(value) < 0 else "{%d}" % k
+
+
 def _expand_w_new(inputs, index, p):
     w, lr, err, x = (np.asarray(v) for v in inputs)
     k = index[0]
@@ -441,7 +446,8 @@ def walk_perceptron(spec: dict, options=None) -> Trace:
             sid, xi, yi = f"epoch{e}.sample{i}", f"sample{i}.x", f"sample{i}.y"
             z = trace.add(f"{sid}.z", f"epoch {e}, sample {i}: weighted sum", "z = w·x + b",
                           w @ X[:, i - 1] + b, (xi, w_id, b_id),
-                          op=Op(lambda x_, w_, b_: w_ @ x_ + b_, "{1}·{0} + {2}"), phase="forward")
+                          op=Op(lambda x_, w_, b_: w_ @ x_ + b_, "{1}·{0} + " + _mark(2, b)),
+                          phase="forward")
             yhat = trace.add(f"{sid}.yhat", f"epoch {e}, sample {i}: prediction", "ŷ = step(z)",
                              step(z), (f"{sid}.z",), op=Op(step, "step({0})"), phase="forward")
             err = trace.add(f"{sid}.error", f"epoch {e}, sample {i}: error", "y − ŷ",
@@ -449,11 +455,12 @@ def walk_perceptron(spec: dict, options=None) -> Trace:
                             op=Op(lambda y_, yh_: y_ - yh_, "{0} − {1}"), phase="loss")
             w = trace.add(f"{sid}.w_new", f"epoch {e}, sample {i}: new weights", "w ← w + η(y − ŷ)x",
                           w + lr * err * X[:, i - 1], (w_id, "lr", f"{sid}.error", xi),
-                          op=Op(lambda w_, lr_, err_, x_: w_ + lr_ * err_ * x_, "{0} + {1}×{2}×{3}",
-                                _expand_w_new), phase="update")
+                          op=Op(lambda w_, lr_, err_, x_: w_ + lr_ * err_ * x_,
+                                "{0} + {1}×" + _mark(2, err) + "×{3}", _expand_w_new), phase="update")
             b = trace.add(f"{sid}.b_new", f"epoch {e}, sample {i}: new bias", "b ← b + η(y − ŷ)",
                           b + lr * err, (b_id, "lr", f"{sid}.error"),
-                          op=Op(lambda b_, lr_, err_: b_ + lr_ * err_, "{0} + {1}×{2}"), phase="update")
+                          op=Op(lambda b_, lr_, err_: b_ + lr_ * err_, "{0} + {1}×" + _mark(2, err)),
+                          phase="update")
             w_id, b_id = f"{sid}.w_new", f"{sid}.b_new"
             error_ids.append(f"{sid}.error")
             samples.rows.append([e, i, *(float(v) for v in X[:, i - 1]), float(y[i - 1]), float(z),
@@ -471,7 +478,7 @@ def walk_perceptron(spec: dict, options=None) -> Trace:
 
     trace.add("after.z", "final weights on every sample: weighted sums", "z = w·x + b",
               w @ X + b, ("x", w_id, b_id),                              # (m,)
-              op=Op(lambda X_, w_, b_: w_ @ X_ + b_, "{1}·{0} + {2}"), phase="after")
+              op=Op(lambda X_, w_, b_: w_ @ X_ + b_, "{1}·{0} + " + _mark(2, b)), phase="after")
     yhat_all = trace.add("after.yhat", "final weights on every sample: predictions", "ŷ = step(z)",
                          step(w @ X + b), ("after.z",), op=Op(step, "step({0})"), phase="after")
     trace.tables += [samples, epochs_table]
