@@ -82,11 +82,15 @@ class ChatSession:
         self.checkpointer = checkpointer if checkpointer is not None else open_checkpointer(settings.data_dir)
         self.graph = build_graph(self.checkpointer)
         self.context = TutorContext(settings=settings)
+        self.rewind_to: str | None = None  # checkpoint before a cancelled turn: the next turn starts there
 
     # state --------------------------------------------------------------------------------------
     @property
     def config(self) -> dict:
-        return {"configurable": {"thread_id": self.session}}
+        configurable = {"thread_id": self.session}
+        if self.rewind_to:
+            configurable["checkpoint_id"] = self.rewind_to
+        return {"configurable": configurable}
 
     def values(self) -> dict:
         """The saved state of this conversation (empty for a new one)."""
@@ -118,6 +122,7 @@ class ChatSession:
 
         payload = {"messages": [HumanMessage(text)], "request": request}
         streamed, run_id = "", None
+        before = self.graph.get_state(self.config).config["configurable"].get("checkpoint_id")
         live = Live(Markdown(""), console=self.console, transient=True, refresh_per_second=12)
         try:
             with live:
@@ -132,8 +137,10 @@ class ChatSession:
                         streamed += message.content
                         live.update(Markdown(streamed))
         except KeyboardInterrupt:
+            self.rewind_to = before  # forget the cancelled turn's partial checkpoint
             self.notice("turn cancelled; the conversation so far is kept.")
             return ""
+        self.rewind_to = None
         values = self.values()
         for line in values.get("notices") or []:
             self.notice(line)
@@ -223,7 +230,7 @@ class ChatSession:
         self.markdown(trace_text(self.values()))
 
     def cmd_new(self, arg: str) -> None:
-        self.session = arg or new_session_name()
+        self.session, self.rewind_to = arg or new_session_name(), None
         self.console.print(f"New conversation: session [cyan]{self.session}[/cyan]", highlight=False)
 
 
