@@ -1,0 +1,271 @@
+"""The knowledge base: cards, the maths-aware tokenizer and aliases, BM25 retrieval, the "not covered"
+gate, extractive answers with citations, the RAG prompt, and embeddings fused in by rank."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import NNTError
+from tools.cards import KNOWLEDGE_DIR, Card, load_cards, parse_card
+from tools.knowledge import (KnowledgeBase, answer_offline, build_prompt, cited_ids, knowledge_base,
+                             retrieve, search)
+from tools.query_terms import tokenize
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from retrieval import load_questions, rank_metrics  # noqa: E402
+
+BODY = " ".join(["word"] * 120)
+
+
+# cards ---------------------------------------------------------------------------------------
+
+def test_at_least_fifty_valid_cards_with_existing_engine_pointers():
+    cards = load_cards()
+    assert len(cards) >= 50
+    for card in cards:
+        assert 100 <= len(card.body.split()) <= 300, card.id
+        assert card.tags and card.title
+        if card.try_command:
+            path = card.try_command.split()[-1]
+            assert card.try_command.startswith("nnt walk examples/"), card.id
+            assert (ROOT / path).is_file(), f"{card.id}: {path} does not exist"
+
+
+# one card per topic of the course outline (../shared/reference/concepts.md), at least
+OUTLINE = {
+    "layered picture": "ai-hierarchy", "kinds of AI": "kinds-of-ai", "rule-based": "rule-based-ai",
+    "supervised": "supervised-learning", "unsupervised": "unsupervised-learning",
+    "reinforcement": "reinforcement-learning", "algorithms": "ml-algorithms", "lifecycle": "ml-lifecycle",
+    "splits": "data-splits", "metrics": "classification-metrics", "regression metrics": "regression-metrics",
+    "model families": "model-families", "overfitting": "overfitting", "transfer": "transfer-learning",
+    "biology": "biological-neuron", "McCulloch-Pitts": "mcculloch-pitts", "perceptron": "perceptron",
+    "XOR": "xor-problem", "first winter": "first-ai-winter", "layers": "layers-weights-biases",
+    "matrix form": "matrix-form", "non-linearity": "why-nonlinear-activations",
+    "activations": "activation-functions", "output activation": "output-activation",
+    "learning": "gradient-descent", "learning rate": "learning-rate", "backprop": "backpropagation",
+    "N + P": "backprop-efficiency", "graphs": "computational-graphs", "calculus": "chain-rule-calculus",
+    "second winter": "second-ai-winter", "revival": "dl-revival", "depth": "deep-learning",
+    "CNN": "cnn", "RNN": "rnn-lstm", "transformer": "transformers", "DL needs": "dl-requirements",
+    "reference networks": "reference-networks", "NLP tasks": "nlp-tasks", "NLP history": "nlp-history",
+    "LLM": "large-language-models", "capabilities": "llm-capabilities", "prompting": "prompt-engineering",
+    "fine-tuning": "fine-tuning", "tokens": "tokens", "RAG": "rag", "practical": "llm-practical-concerns",
+    "generative AI": "generative-ai", "risks": "generative-ai-risks", "agents": "ai-agents",
+    "agent parts": "agent-components", "ReAct": "react-pattern", "agent uses": "agent-uses-boundaries",
+    "agentic AI": "agentic-ai", "orchestrator": "orchestrator-agents", "frameworks": "agentic-frameworks",
+    "governance": "agentic-governance", "this tutor": "this-tutor",
+}
+
+
+def test_every_outline_topic_has_a_card():
+    ids = {c.id for c in load_cards()}
+    assert sorted(set(OUTLINE.values()) - ids) == []
+
+
+def _write(tmp_path, name, text):
+    (tmp_path / f"{name}.md").write_text(text)
+
+
+def test_broken_cards_fail_with_one_line_messages(tmp_path):
+    with pytest.raises(NNTError, match="front-matter"):
+        parse_card("no front matter", "x.md")
+    with pytest.raises(NNTError, match="needs 'tags'"):
+        parse_card(f"---\nid: a\ntitle: A\n---\n{BODY}", "a.md")
+    with pytest.raises(NNTError, match="5 words"):
+        parse_card("---\nid: a\ntitle: A\ntags: [x]\n---\none two three four five", "a.md")
+    _write(tmp_path, "a", f"---\nid: b\ntitle: A\ntags: [x]\n---\n{BODY}")
+    with pytest.raises(NNTError, match="must match the file name"):
+        load_cards(tmp_path)
+    _write(tmp_path, "a", f"---\nid: a\ntitle: A\ntags: [x]\nrelated: [ghost]\n---\n{BODY}")
+    with pytest.raises(NNTError, match="ghost"):
+        load_cards(tmp_path)
+
+
+# tokenizer and aliases -----------------------------------------------------------------------
+
+def test_tokenizer_keeps_maths_tokens():
+    terms = tokenize("How do I get dL/dw from ½(ŷ − y)² and x²?")
+    assert {"dl/dw", "½", "x²"} <= set(terms)
+    assert "dl/dw" in tokenize("∂L/∂w")              # the partial sign is read as d as well
+    assert tokenize("activations and biases") == ["activation", "bias"]
+
+
+@pytest.mark.parametrize("short, long", [("MSE", "mean squared error"), ("ReLU", "rectified linear unit"),
+                                         ("RAG", "retrieval-augmented generation"),
+                                         ("CNN", "convolutional neural network"),
+                                         ("LLM", "large language model")])
+def test_aliases_give_both_names_a_shared_term(short, long):
+    shared = set(tokenize(short)) & set(tokenize(long))
+    assert shared == {short.lower()}
+
+
+# retrieval -----------------------------------------------------------------------------------
+
+def _card(cid, title, body):
+    return Card(cid, title, (), body)
+
+
+def test_zero_scores_are_dropped_and_ties_broken_by_id():
+    kb = KnowledgeBase([_card("card-two", "pooling", "max pooling keeps the largest value"),
+                        _card("card-one", "pooling", "max pooling keeps the largest value"),
+                        _card("card-six", "tokens", "a token is about four characters")])
+    hits = kb.retrieve("what does max pooling do", k=3).hits
+    assert [h.card.id for h in hits] == ["card-one", "card-two"]  # equal scores: by id; card-six scored 0
+    assert hits[0].score == hits[1].score > 0
+    assert kb.retrieve("sourdough bread", k=3).hits == []
+
+
+def test_recall_at_3_on_the_question_set_holds_the_floor():
+    questions, _ = load_questions()
+    assert len(questions) >= 80
+    kb = knowledge_base()
+    ranked = [[h.card.id for h in kb.retrieve(q["q"], k=10).hits] for q in questions]
+    assert rank_metrics(ranked, questions)["recall@3"] >= 0.9
+
+
+def test_off_topic_questions_are_not_covered_and_course_questions_are():
+    questions, off_topic = load_questions()
+    assert all(not retrieve(q).covered for q in off_topic)
+    covered = [retrieve(q["q"]).covered for q in questions]
+    assert sum(covered) / len(covered) >= 0.95
+
+
+# written after the threshold was tuned, never used to tune it: a held-out check of the gate
+HELD_OUT_IN = [("what does a sigmoid squash its input into?", "activation-functions"),
+               ("why is my loss going up every epoch?", "learning-rate"),
+               ("what is an orchestrator in a multi-agent system?", "orchestrator-agents"),
+               ("how does a perceptron update its weights?", "perceptron"),
+               ("explain top-k retrieval with embeddings", "word-embeddings"),
+               ("how does the transformer use attention?", "transformers"),
+               ("what is a context window?", "tokens"),
+               ("what are guardrails for generative AI?", "generative-ai-risks")]
+HELD_OUT_OFF = ["what's a good name for my dog?", "how far is the moon from earth?",
+                "best way to learn the guitar", "what should I eat for dinner tonight?",
+                "how do vaccines work?", "who painted the Mona Lisa?"]
+
+
+def test_held_out_questions_are_judged_like_the_tuning_set():
+    found = {q: retrieve(q) for q, _ in HELD_OUT_IN}
+    assert all(r.covered for r in found.values())
+    # recall@3 on this unseen set: 7 of 8 when written ("loss going up" does not reach learning-rate)
+    recall = sum(card in [h.card.id for h in found[q].hits] for q, card in HELD_OUT_IN) / len(HELD_OUT_IN)
+    assert recall >= 0.75
+    for question in HELD_OUT_OFF:
+        assert not retrieve(question).covered, question
+
+
+def test_index_builds_well_under_a_second():
+    cards = load_cards()
+    start = time.perf_counter()
+    KnowledgeBase(cards)
+    assert time.perf_counter() - start < 0.5
+
+
+# answers -------------------------------------------------------------------------------------
+
+def test_offline_answer_is_extractive_and_cites_the_cards_it_used():
+    answer = answer_offline("What is RAG?")
+    assert answer.covered
+    assert answer.hits[0].card.id == "rag"
+    rag = next(c for c in load_cards() if c.id == "rag")
+    first_sentence = rag.lead.split(". ")[0].replace("\n", " ")
+    assert " ".join(first_sentence.split()) in " ".join(answer.text.split())
+    assert set(cited_ids(answer.text)) <= {h.card.id for h in answer.hits}
+    assert "[rag]" in answer.text
+
+
+def test_out_of_course_questions_get_an_honest_not_covered():
+    answer = answer_offline("what's the weather")
+    assert not answer.covered
+    assert "do not cover" in answer.text
+    assert cited_ids(answer.text) == []
+
+
+def test_prompt_holds_the_cards_the_question_and_the_grounding_rules():
+    hits = search("what is the vanishing gradient problem?")
+    prompt = build_prompt("what is the vanishing gradient problem?", hits)
+    assert "[vanishing-gradients]" in prompt
+    assert "what is the vanishing gradient problem?" in prompt
+    assert "ONLY the course cards" in prompt and "do not cover this" in prompt
+
+
+def test_retrieval_trace_lists_query_terms_cards_and_scores():
+    found = retrieve("what does ReLU do to negative inputs?")
+    found.prompt = build_prompt(found.query, found.hits)
+    d = found.to_dict()
+    assert d["query"] == "what does ReLU do to negative inputs?"
+    assert "relu" in d["terms"]
+    assert d["cards"][0]["score"] >= d["cards"][-1]["score"] > 0
+    assert "relu" in d["cards"][0]["matched"]
+    assert d["prompt"].count("[") >= len(d["cards"])
+
+
+# embeddings ------------------------------------------------------------------------------------
+
+class _ConceptEmbedder:
+    """Deterministic toy embedder: one axis per concept, synonyms share an axis."""
+
+    AXES = [("car", "automobile", "vehicle"), ("fruit", "apple", "banana"), ("tax", "revenue")]
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, texts):
+        self.calls += 1
+        out = np.full((len(texts), len(self.AXES)), 0.01)
+        for i, text in enumerate(texts):
+            for j, words in enumerate(self.AXES):
+                out[i, j] += sum(text.lower().count(w) for w in words)
+        return out
+
+
+def test_embeddings_find_a_paraphrase_that_shares_no_word_and_fuse_by_rank():
+    cards = [_card("cars", "car maintenance", "a car needs oil and new tyres"),
+             _card("fruit", "fruit", "an apple a day"),
+             _card("tax", "tax", "revenue and tax returns")]
+    plain = KnowledgeBase(cards)
+    assert plain.retrieve("automobile").hits == []
+    embedder = _ConceptEmbedder()
+    kb = KnowledgeBase(cards, embedder, min_cosine=0.8)
+    found = kb.retrieve("automobile", k=3)
+    assert found.hits[0].card.id == "cars" and found.covered
+    assert found.hits[0].cosine == pytest.approx(1.0, abs=0.01)
+    # reciprocal rank fusion: rank 1 by cosine and absent from BM25 -> 1/(60 + 1)
+    assert found.hits[0].score == pytest.approx(1 / 61)
+    kb.retrieve("apple")
+    assert embedder.calls == 3          # cards embedded once, then one call per question
+
+
+def test_embedding_vectors_are_cached_on_disk(tmp_path):
+    from tools.embeddings import CachedEmbedder
+
+    class Client:
+        calls = 0
+
+        def embed_documents(self, texts):
+            Client.calls += 1
+            return [[float(len(t)), 1.0] for t in texts]
+
+    first = CachedEmbedder(Client(), "toy-model", tmp_path)
+    np.testing.assert_allclose(first(["ab", "abcd"]), [[2, 1], [4, 1]])
+    again = CachedEmbedder(Client(), "toy-model", tmp_path)
+    np.testing.assert_allclose(again(["abcd", "ab"]), [[4, 1], [2, 1]])
+    assert Client.calls == 1
+
+
+def test_embeddings_are_off_unless_configured(monkeypatch):
+    from tools.embeddings import embedder_from_env
+
+    assert embedder_from_env() == (None, None)
+    monkeypatch.setenv("NNT_EMBEDDING_MODEL", "m")
+    monkeypatch.setenv("NNT_EMBEDDING_MIN_COSINE", "high")
+    with pytest.raises(NNTError, match="NNT_EMBEDDING_MIN_COSINE"):
+        embedder_from_env()
+
+
+def test_knowledge_dir_is_the_shipped_one():
+    assert KNOWLEDGE_DIR == ROOT / "knowledge"

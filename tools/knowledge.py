@@ -1,0 +1,247 @@
+"""Retrieval over the concept cards (BM25 through bm25s, embeddings fused in when configured), and
+answers built only from the cards retrieved: extractive offline, a grounded prompt for an LLM.
+
+Every step is kept in a Retrieval (query, terms, cards with scores, whether the cards cover the
+question) so the chat's /trace can show the tutor doing RAG in the open.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from tools.cards import KNOWLEDGE_DIR, Card, load_cards
+from tools.query_terms import tokenize
+
+K1, B = 1.5, 0.75       # BM25 term saturation and length normalisation (bm25s "lucene" scoring)
+# The cards cover a question when the best BM25 card holds most of the question's idf weight, or a
+# fair share of it with a strong score (tuned on benchmarks/retrieval_questions.yaml, checked in tests).
+COVERAGE_ALONE = 0.6    # share of the question's idf weight that is enough by itself
+STRONG_SCORE = 2.5      # a top BM25 score this high needs only MIN_COVERAGE
+MIN_COVERAGE = 0.3
+RRF_K = 60              # reciprocal rank fusion constant (rank 1 counts 1/61)
+PROMPT_FILE = Path(__file__).resolve().parent.parent / "prompts" / "concept_answer.md"
+NOT_COVERED = ("The course notes I answer from do not cover that, so I will not guess. I can explain "
+               "AI and machine learning, neural networks and backpropagation, deep learning, NLP, "
+               "large language models and RAG, generative AI, agents and agentic AI.")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved card with its scores; `score` ranks (BM25 alone, or fused with embeddings)."""
+
+    card: Card
+    score: float
+    bm25: float
+    cosine: float | None = None
+    matched: tuple[str, ...] = ()  # the query terms found in the card
+
+
+@dataclass
+class Retrieval:
+    """One search, step by step: what /trace shows."""
+
+    query: str
+    terms: list[str]
+    hits: list[Hit]
+    covered: bool
+    coverage: float            # share of the query's idf weight found in the top card
+    reason: str                # why the question counts as covered or not
+    prompt: str | None = None  # filled in when the hits are put into an LLM prompt
+
+    def to_dict(self) -> dict:
+        """JSON-ready form for the chat's activity log."""
+        return {"kind": "retrieval", "query": self.query, "terms": list(self.terms),
+                "covered": self.covered, "coverage": round(self.coverage, 3), "reason": self.reason,
+                "cards": [{"id": h.card.id, "title": h.card.title, "score": round(h.score, 3),
+                           "bm25": round(h.bm25, 3),
+                           "cosine": None if h.cosine is None else round(h.cosine, 3),
+                           "matched": list(h.matched)} for h in self.hits],
+                "prompt": self.prompt}
+
+
+@dataclass
+class ConceptAnswer:
+    """An answer to a concept question and the retrieval behind it."""
+
+    text: str
+    hits: list[Hit]
+    covered: bool
+    retrieval: Retrieval = field(repr=False)
+
+
+def card_terms(card: Card) -> list[str]:
+    """A card's indexed terms: title and tags count twice (they name the concept), then the body."""
+    head = tokenize(f"{card.title} {card.id.replace('-', ' ')} " + " ; ".join(card.tags))
+    return head + head + tokenize(card.body)
+
+
+class KnowledgeBase:
+    """BM25 over the cards, with an optional embedder (texts -> (n, d) array) fused in by rank."""
+
+    def __init__(self, cards: list[Card], embedder=None, min_cosine: float | None = None):
+        import bm25s
+
+        self.cards = sorted(cards, key=lambda c: c.id)
+        docs = [card_terms(c) for c in self.cards]
+        self._terms = [set(d) for d in docs]
+        self._bm25 = bm25s.BM25(k1=K1, b=B, method="lucene", dtype="float64")
+        self._bm25.index(docs, show_progress=False)
+        n = len(docs)
+        df: dict[str, int] = {}
+        for terms in self._terms:
+            for t in terms:
+                df[t] = df.get(t, 0) + 1
+        self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._unknown_idf = math.log(1 + (n - 1 + 0.5) / 1.5)  # an unseen word weighs as the rarest
+        self.embedder = embedder
+        self.min_cosine = min_cosine
+        self._vectors = None
+
+    def _cosines(self, query: str) -> np.ndarray:
+        if self._vectors is None:
+            vecs = np.asarray(self.embedder([f"{c.title}\n{c.body}" for c in self.cards]), float)
+            self._vectors = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)   # (n_cards, d)
+        q = np.asarray(self.embedder([query]), float)[0]                        # (d,)
+        return self._vectors @ (q / np.linalg.norm(q))                          # (n_cards,)
+
+    def retrieve(self, query: str, k: int = 3) -> Retrieval:
+        """The top k cards for `query` (zero scores dropped, ties broken by id) and whether they cover it."""
+        terms = list(dict.fromkeys(tokenize(query)))
+        known = [t for t in terms if t in self.idf]
+        bm25 = self._bm25.get_scores(known) if known else np.zeros(len(self.cards))  # (n_cards,)
+        bm25_order = sorted((i for i in range(len(self.cards)) if bm25[i] > 0),
+                            key=lambda i: (-bm25[i], self.cards[i].id))
+        cos = None
+        if self.embedder is not None and query.strip():
+            cos = self._cosines(query)
+            cos_order = sorted(range(len(self.cards)), key=lambda i: (-cos[i], self.cards[i].id))[:10]
+            fused: dict[int, float] = {}
+            for order in (bm25_order, cos_order):
+                for rank, i in enumerate(order, start=1):
+                    fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank)
+            order = sorted(fused, key=lambda i: (-fused[i], self.cards[i].id))
+            scores = fused
+        else:
+            order, scores = bm25_order, {i: float(bm25[i]) for i in bm25_order}
+        hits = [Hit(self.cards[i], float(scores[i]), float(bm25[i]),
+                    None if cos is None else float(cos[i]),
+                    tuple(t for t in terms if t in self._terms[i])) for i in order[:k]]
+        covered, coverage, reason = self._judge(terms, hits, bm25)
+        return Retrieval(query, terms, hits, covered, coverage, reason)
+
+    def _judge(self, terms, hits, bm25) -> tuple[bool, float, str]:
+        """Covered when the best card matches enough of the question, lexically or by meaning."""
+        if not hits:
+            return False, 0.0, "no card shares a word with the question"
+        weight = {t: self.idf.get(t, self._unknown_idf) for t in terms}
+        top = max(hits, key=lambda h: h.bm25)
+        coverage = sum(weight[t] for t in top.matched) / sum(weight.values())
+        if coverage >= COVERAGE_ALONE or (top.bm25 >= STRONG_SCORE and coverage >= MIN_COVERAGE):
+            return True, coverage, (f"the best card matches {coverage:.0%} of the question's weight "
+                                    f"with BM25 {top.bm25:.2f} (need {COVERAGE_ALONE:.0%}, or "
+                                    f"{MIN_COVERAGE:.0%} with BM25 ≥ {STRONG_SCORE})")
+        best_cos = max((h.cosine for h in hits if h.cosine is not None), default=None)
+        if self.min_cosine is not None and best_cos is not None and best_cos >= self.min_cosine:
+            return True, coverage, f"embedding similarity {best_cos:.2f} ≥ {self.min_cosine}"
+        return False, coverage, (f"the best card matches only {coverage:.0%} of the question's weight "
+                                 f"with BM25 {top.bm25:.2f} (need {COVERAGE_ALONE:.0%}, or "
+                                 f"{MIN_COVERAGE:.0%} with BM25 ≥ {STRONG_SCORE})")
+
+
+# the tutor's knowledge base ---------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def knowledge_base(directory: str = str(KNOWLEDGE_DIR)) -> KnowledgeBase:
+    """The cards in `directory` indexed once per process (with embeddings if configured)."""
+    from tools.embeddings import embedder_from_env
+
+    embedder, min_cosine = embedder_from_env()
+    return KnowledgeBase(load_cards(Path(directory)), embedder, min_cosine)
+
+
+def retrieve(query: str, k: int = 3) -> Retrieval:
+    """Search the tutor's cards: the Retrieval with hits, scores and the covered verdict."""
+    return knowledge_base().retrieve(query, k)
+
+
+def search(query: str, k: int = 3) -> list[Hit]:
+    """The top k cards for `query`, best first (only cards that share a term with it)."""
+    return retrieve(query, k).hits
+
+
+# answers ----------------------------------------------------------------------------------------
+
+def _units(card: Card) -> list[str]:
+    """The body as answerable pieces: bullet items, table rows skipped, sentences of prose."""
+    units = []
+    for para in card.body.split("\n\n"):
+        if para.lstrip().startswith("|"):
+            continue
+        items = re.split(r"\n(?=\s*(?:[-*]|\d+\.)\s)", para)
+        for item in items:
+            flat = " ".join(item.split())
+            if re.match(r"^(?:[-*]|\d+\.)\s", flat):
+                units.append(flat)
+            else:
+                units.extend(s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z*`])", flat) if s)
+    return units
+
+
+def _lead(card: Card, max_words: int = 90) -> str:
+    """The card's opening, cut at a sentence end; a lead-in ending in ':' brings its list along."""
+    paras = card.body.split("\n\n")
+    lead = " ".join(paras[0].split())
+    if lead.endswith(":") and len(paras) > 1:
+        lead += "\n" + paras[1].strip()
+    if len(lead.split()) > max_words and not lead.endswith(":"):
+        sentences = re.split(r"(?<=[.!?])\s+", lead)
+        kept = []
+        for s in sentences:
+            if kept and len(" ".join(kept + [s]).split()) > max_words:
+                break
+            kept.append(s)
+        lead = " ".join(kept)
+    return lead
+
+
+def answer_offline(query: str, k: int = 3) -> ConceptAnswer:
+    """An extractive answer: the best card's opening and its most relevant lines, each cited [card-id]."""
+    found = retrieve(query, k)
+    if not found.covered:
+        return ConceptAnswer(NOT_COVERED, found.hits, False, found)
+    kb = knowledge_base()
+    top = found.hits[0].card
+    lead = _lead(top)
+    weight = {t: kb.idf.get(t, 0.0) for t in found.terms}
+
+    def relevance(unit: str) -> float:
+        return sum(weight.get(t, 0.0) for t in set(tokenize(unit)))
+
+    extras = sorted((u for u in _units(top) if " ".join(u.split()) not in " ".join(lead.split())),
+                    key=relevance, reverse=True)
+    extras = [u for u in extras[:2] if relevance(u) > 0]
+    parts = [f"**{top.title}** [{top.id}]", f"{lead} [{top.id}]"]
+    parts += [f"{u} [{top.id}]" for u in sorted(extras, key=_units(top).index)]
+    others = [h.card for h in found.hits[1:]]
+    if others:
+        parts.append("Related: " + "; ".join(f"{c.title} [{c.id}]" for c in others))
+    if top.try_command:
+        parts.append(f"Try it in the engine: `{top.try_command}`")
+    return ConceptAnswer("\n\n".join(parts), found.hits, True, found)
+
+
+def build_prompt(question: str, hits: list[Hit]) -> str:
+    """The RAG prompt: the instructions of prompts/concept_answer.md with the question and the cards."""
+    cards = "\n\n".join(f"[{h.card.id}] {h.card.title}\n{h.card.body}" for h in hits)
+    template = PROMPT_FILE.read_text(encoding="utf-8")
+    return template.replace("{cards}", cards or "(no cards matched)").replace("{question}", question)
+
+
+def cited_ids(text: str) -> list[str]:
+    """The [card-id] citations in an answer, in order of first appearance."""
+    return list(dict.fromkeys(re.findall(r"\[([a-z0-9]+(?:-[a-z0-9]+)*)\]", text)))
