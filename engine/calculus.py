@@ -358,8 +358,6 @@ def _unique(trace: Trace, step_id: str, where: str) -> None:
 
 
 def _walk_graph(trace: Trace, graph) -> None:
-    import sympy
-
     _check_fields(graph, ("inputs", "nodes", "output"), "graph")
     inputs, nodes = graph.get("inputs"), graph.get("nodes")
     if not isinstance(inputs, dict) or not inputs:
@@ -402,7 +400,7 @@ def _graph_backward(trace, exprs, parents, values, out, order) -> None:
     grads = {out: 1.0}
     for q in reversed(upto):
         if q != out:
-            users = [c for c in children[q] if c in grads]       # nodes on a path to the output
+            users = children[q]                       # later nodes that use q; all have dy/dc by now
             terms = [(f"d{out}/d{c}", f"∂{c}/∂{q}") for c in users]
             ids = tuple(i for pair in terms for i in pair)
             grads[q] = sum(grads[c] * float(trace[f"∂{c}/∂{q}"].value) for c in users)
