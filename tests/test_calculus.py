@@ -239,3 +239,31 @@ def _point(x: float, w: float) -> str:
     from engine.numfmt import fmt_num
 
     return f"x={fmt_num(x, 6)},w={fmt_num(w, 6)}"
+
+
+def _rename(text: str, x: str, w: str) -> str:
+    import re
+
+    return re.sub(r"\bw\b", w, re.sub(r"\bx\b", x, text))
+
+
+@settings(max_examples=30, deadline=None)
+@given(EXPRESSIONS, EXPRESSIONS, EXPRESSIONS, st.floats(-1.5, 1.5), st.floats(-1.5, 1.5))
+def test_graph_gradients_match_central_differences(e1, e2, e3, a, b):
+    # d = E1(a, b), e = E2(d, b), y = E3(d, e): b reaches y along three paths, d along two.
+    (t1, f1), (t2, f2), (t3, f3) = e1, e2, e3
+    if max(len(t1), len(t2), len(t3)) > 300:
+        return
+
+    def y_of(a_, b_):
+        d = f1(a_, b_)
+        return f3(d, f2(d, b_))
+
+    trace = graph({"a": a, "b": b}, {"d": _rename(t1, "a", "b"), "e": _rename(t2, "d", "b"),
+                                     "y": _rename(t3, "d", "e")})
+    h = 1e-5
+    assert float(trace.display("y")) == pytest.approx(y_of(a, b), rel=1e-12, abs=1e-12)
+    assert trace.info["gradient"]["a"] == pytest.approx((y_of(a + h, b) - y_of(a - h, b)) / (2 * h),
+                                                        rel=1e-6, abs=1e-6)
+    assert trace.info["gradient"]["b"] == pytest.approx((y_of(a, b + h) - y_of(a, b - h)) / (2 * h),
+                                                        rel=1e-6, abs=1e-6)
