@@ -306,13 +306,15 @@ def walk_bm25(spec: dict, options=None) -> Trace:
                   np.array([len(d) for d in docs], dtype=np.float64))
     tr.given("k1", "term-frequency saturation", "k1", np.float64(k1))
     tr.given("b", "length normalisation strength", "b", np.float64(b))
+    keys = {term: re.sub(r"\W", "_", term) for term in terms}
+    for term, key in keys.items():                       # the counts are givens: read off the text
+        tr.given(f"tf.{key}", f"times '{term}' occurs in each document", f"tf({term})",
+                 np.array([d.count(term) for d in docs], dtype=np.float64))
     tr.add("avgdl", "average document length", "avgdl = Σ dl / N", dl.mean(), ("dl", "N"),
            Op(lambda dl, N: dl.sum() / N, "Σ {0} / {1}"))
     score_ids = []
-    for term in terms:
-        key = re.sub(r"\W", "_", term)
-        tf = tr.given(f"tf.{key}", f"times '{term}' occurs in each document", f"tf({term})",
-                      np.array([d.count(term) for d in docs], dtype=np.float64))
+    for term, key in keys.items():
+        tf = tr[f"tf.{key}"].value
         tr.add(f"df.{key}", f"documents that contain '{term}'", f"df({term}) = #docs with tf > 0",
                np.float64((tf > 0).sum()), (f"tf.{key}",), Op(lambda tf: (tf > 0).sum(), "count of {0} > 0"))
         tr.add(f"idf.{key}", f"rarity of '{term}'", f"idf = ln(1 + (N − df + 0.5)/(df + 0.5))",
