@@ -200,7 +200,8 @@ def names(node: Node) -> list[str]:
 
 FUNCTIONS = {"sigma", "σ", "sigmoid", "sig", "relu", "tanh", "exp", "log", "ln", "log10", "log2",
              "lg", "sqrt", "abs", "max", "min", "sum", "mean", "softmax", "step", "sign",
-             "sigma'", "σ'", "sigmoid'", "relu'", "tanh'", "leakyrelu", "lrelu"}
+             "sigma'", "σ'", "sigmoid'", "relu'", "tanh'", "leakyrelu", "lrelu", "leaky_relu",
+             "linear", "identity", "linear'", "identity'", "step'"}
 CONSTANTS = {"e": math.e, "pi": math.pi, "π": math.pi}
 
 
@@ -437,7 +438,10 @@ _FN = {
     "leakyrelu": lambda x, s=0.01: np.where(np.asarray(x) > 0, x, s * np.asarray(x)),
 }
 _FN["σ'"] = _FN["sigmoid'"] = _FN["sigma'"]
-_FN["lrelu"] = _FN["leakyrelu"]
+_FN["lrelu"] = _FN["leaky_relu"] = _FN["leakyrelu"]
+_FN["linear"] = _FN["identity"] = lambda x: np.asarray(x, dtype=np.float64)
+_FN["linear'"] = _FN["identity'"] = lambda x: np.ones_like(np.asarray(x, dtype=np.float64))
+_FN["step'"] = lambda x: np.zeros_like(np.asarray(x, dtype=np.float64))
 
 
 def evaluate(node: Node, env: dict | None = None, overrides: dict | None = None,

@@ -45,8 +45,8 @@ _NEW_RE = re.compile(r"(?<=[\w\]])\s*(?:\^\s*\{?\s*\(?\s*(?:new|\+|\*)\s*\)?\s*\
 _LAYER_RE = re.compile(r"(?<=[A-Za-zα-ωΑ-Ω])\s*(?:\^\s*\{\s*[\[(]\s*(\d{1,2})\s*[\])]\s*\}|\^\s*\[\s*(\d{1,2})\s*\]"
                        r"|⁽([¹²³⁴⁵⁶⁷⁸⁹])⁾|\^\{\s*(\d)\s*\}(?=\s*_))")
 _SUPER_DIGIT = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹", "123456789")
-_DERIV_RE = re.compile(r"(?<![A-Za-z])(?:∂|d)\s*([A-Za-zα-ωΑ-Ωŷ][\w'ʹ′Λ]*(?:\[[\d, ]+\])?)\s*/\s*"
-                       r"(?:∂|d)\s*([A-Za-zα-ωΑ-Ωŷ][\w'ʹ′Λ]*(?:\[[\d, ]+\])?)")
+_DERIV_RE = re.compile(r"(?<![A-Za-z])(?:∂|d)\s*([A-Za-zα-ωΑ-Ωŷ][\w'ʹ′Λ]*)\s*/\s*"
+                       r"(?:∂|d)\s*([A-Za-zα-ωΑ-Ωŷ][\w'ʹ′Λ]*)")
 _LIST_MARK_RE = re.compile(r"^\s*(?:>\s*)*(?:#+\s+|(?:\d{1,3}[.)]|[-*+•])\s+)?")
 _TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}")
 
@@ -106,8 +106,7 @@ def normalise_line(line: str) -> str:
 
 
 def _deriv_part(name: str) -> str:
-    return name.replace("'", "").replace("′", "").replace("[", "_").replace("]", "").replace(",", "_") \
-        .replace(" ", "")
+    return name.replace("'", "").replace("′", "").replace("ʹ", "")
 
 
 def _table_row(line: str) -> str:
@@ -158,12 +157,23 @@ def _is_prose(tok: Token, known: set[str]) -> bool:
     return len(t) >= 2
 
 
+_ELLIPSIS = {"…", "⋯"}
+
+
 def _split_clauses(tokens: list[Token], known: set[str]) -> list[list[Token]]:
-    """Cut a line into clauses at prose words, punctuation and top-level commas."""
+    """Cut a line into clauses at prose words, punctuation and top-level commas.
+
+    An equation elided with an ellipsis (`0.1×0.5 + … + 0.2 = 1.3`) cannot be checked: the
+    clauses on both sides of the ellipsis are dropped.
+    """
     clauses, cur, depth = [], [], 0
     toks = tokens[:-1]
+    broken: set[int] = set()
     for k, tok in enumerate(toks):
         nxt = toks[k + 1] if k + 1 < len(toks) else None
+        if tok.kind == "OTHER" and (tok.text in _ELLIPSIS or (
+                tok.text == "." and nxt is not None and nxt.text == "." and nxt.kind == "OTHER")):
+            broken.update({len(clauses), len(clauses) + 1})
         if tok.kind == "NAME" and tok.text in ("x", "X") and cur and cur[-1].kind in ("NUM", "RP") \
                 and nxt is not None and nxt.kind in ("NUM", "LP") and "x" not in known:
             cur.append(Token("OP", "*", tok.pos, space_before=tok.space_before))  # 0.5 x 10
@@ -183,7 +193,7 @@ def _split_clauses(tokens: list[Token], known: set[str]) -> list[list[Token]]:
             depth = max(depth - 1, 0)
         cur.append(tok)
     clauses.append(cur)
-    return [c for c in clauses if any(t.kind == "EQ" for t in c)]
+    return [c for i, c in enumerate(clauses) if i not in broken and any(t.kind == "EQ" for t in c)]
 
 
 def _parse_tokens(toks: list[Token], prefix_ok: bool) -> tuple[Node | None, int]:
@@ -196,7 +206,8 @@ def _parse_tokens(toks: list[Token], prefix_ok: bool) -> tuple[Node | None, int]
         node = parser.parse_expression(0)
     except ExprError:
         return None, 0
-    if parser.i != len(toks) and not prefix_ok:
+    if parser.i != len(toks) and (not prefix_ok or (
+            toks[parser.i].kind == "OP" and toks[parser.i].text in "+-*/^⊙@")):
         return None, 0
     return node, parser.i
 
@@ -265,6 +276,8 @@ def read_chains(text_lines: list[str], known: set[str]) -> list[Chain]:
                 if node is None:
                     # prose or symbols before the first '=': keep the longest readable tail
                     for start in range(1, len(part0)):
+                        if part0[start].kind == "OP" and part0[start].text not in "-√":
+                            continue
                         node, used = _parse_tokens(part0[start:], prefix_ok=False)
                         if node is not None:
                             part0 = part0[start:]
@@ -279,7 +292,9 @@ def read_chains(text_lines: list[str], known: set[str]) -> list[Chain]:
                 last = g_i == len(groups) - 1
                 node, used = _parse_tokens(group, prefix_ok=last)
                 if node is None:
-                    break
+                    if last or not group:
+                        break
+                    continue  # an unreadable middle form: its neighbours still restate the same value
                 parts.append(Part(_text_of(line, group[:used]), node, no))
             if not parts:
                 continue
@@ -359,7 +374,10 @@ class Table:
             base[index] = own
             if tbase is None:
                 tbase = base.copy()
-            tbase[index] = own if true is None else true
+            try:
+                tbase[index] = own if true is None else true
+            except ValueError:
+                tbase[index] = own
             self.symbols[key] = Symbol(base, tbase, decimals, wrong or (sym.wrong if sym else False), line)
         else:
             self.symbols[key] = Symbol(own, true, decimals, wrong, line)
@@ -367,16 +385,20 @@ class Table:
             self.claimed.extend(np.atleast_1d(own).ravel().tolist())
 
     def is_rounded_intermediate(self, lit: Node) -> bool:
-        """A written number that rounds a value computed earlier (the student's or, with ≥ 3
-        decimals, the engine's), and is not itself a given: its rounding may move later results."""
-        if lit.decimals < 1 or lit.value in self.givens:
+        """A written number that rounds a value computed earlier (the student's, the true value of
+        a step the student wrote, or with ≥ 3 decimals any engine value), not a given as such."""
+        if lit.decimals < 1:
             return False
         h = half_unit(lit.decimals) * 1.0001
-        for pool, min_decimals in ((self.claimed, 1), (self.computed, 3)):
-            if lit.decimals >= min_decimals and pool:
-                diff = np.abs(np.abs(np.asarray(pool)) - abs(lit.value))
-                if np.any((diff <= h) & (diff > 1e-12 * max(abs(lit.value), 1.0))):
-                    return True
+        for pool, min_decimals, strict in ((self.claimed, 1, False), (self.computed, 3, True)):
+            if lit.decimals < min_decimals or not pool or (strict and lit.value in self.givens):
+                continue
+            diff = np.abs(np.abs(np.asarray(pool)) - abs(lit.value))
+            near = diff <= h
+            if strict:
+                near &= diff > 1e-12 * max(abs(lit.value), 1.0)
+            if np.any(near):
+                return True
         return False
 
 
@@ -636,7 +658,8 @@ class Checker:
         if not chain.label:
             return
         wrong = verdict in ("wrong", "carried")
-        computed = not (len(chain.parts) == 1 and chain.parts[0].node.kind in ("num", "vec", "neg"))
+        computed = not (len(chain.parts) == 1 and chain.parts[0].node.kind in ("num", "vec", "neg")) \
+            or _names_computed_quantity(chain.label)
         self.table.set(chain.label, chain.index, own, true if true is not None else own, decimals,
                        wrong, chain.line, computed)
         if self.trace is not None:
@@ -656,6 +679,8 @@ class Checker:
                 except (ValueError, IndexError):
                     return
                 self.own[sid] = (cur, had or wrong)
+                self.table.claimed.extend(np.atleast_1d(_element(self.trace.display(sid), idx))
+                                          .ravel()[:1000].tolist())
                 if decimals is not None:
                     self.own_decimals[sid] = max(decimals, self.own_decimals.get(sid, 0))
 
@@ -682,6 +707,16 @@ class Checker:
         elif verdict == "rounding":
             claim.hint = "right up to rounding of the numbers you used"
         self.claims.append(claim)
+
+
+def _names_computed_quantity(label: str) -> bool:
+    """z, a, ŷ, δ, L, ∂…/∂…, …_new name results of a computation (their values are rounded);
+    w, b, x, y, η name givens (exact as written)."""
+    s = canon(label)
+    if "ð" in s or s.endswith("new"):
+        return True
+    q = _quantity(s, None)
+    return q is not None and q[0] in ("z", "a", "yhat", "delta", "loss", "dadz")
 
 
 def _decimals_of(node: Node) -> int | None:
@@ -829,9 +864,9 @@ def _quantity(s: str, trace):
     if base in ("W",):
         return "W", layer, nums, None
     if base == "w":
-        return "w", layer, (int(digits),) + nums if digits else (), None
+        return "w", layer, (int(digits),) if digits else (), None
     if low == "b":
-        return ("B" if base == "B" else "b"), layer, (int(digits),) + nums if digits else (), None
+        return ("B" if base == "B" else "b"), layer, (int(digits),) if digits else (), None
     if low in _Z_NAMES:
         return "z", layer, nums, None
     if low in _YHAT_NAMES and not nums:
@@ -920,7 +955,7 @@ def _param_candidates(p, kind, layer, nums, index, suffix, dense, trace) -> list
                 cands.append((f"L{lay}.{p}{suffix}", (0, 0)))
         return cands
     n = nums[0]
-    if kind in ("W", "B"):
+    if kind in ("W", "B") or (index is not None and len(nums) == 1):
         cands.append((f"L{n}.{p}{suffix}", index))
     flat = []
     for lay in dense:
@@ -1108,3 +1143,48 @@ def _numbers(value):
             except ValueError:
                 return value
     return value
+
+
+# --- a worked solution written as a student would (for the no-false-alarm check and benchmarks) ------
+
+def student_name(step_id: str) -> str | None:
+    """How a student names an engine step (z1, a2, δ2, ∂L/∂W1, W1_new, L, L_new); None: unnamed."""
+    if step_id == "loss":
+        return "L"
+    if step_id == "after.loss":
+        return "L_new"
+    m = re.fullmatch(r"(after\.)?L(\d+)\.(z|a|da|dadz|delta|dW|db|W_new|b_new)", step_id)
+    if not m:
+        return None
+    after, k, what = m.group(1), m.group(2), m.group(3)
+    if after:
+        return f"{what}{k}_new"
+    return {"z": f"z{k}", "a": f"a{k}", "da": f"∂L/∂a{k}", "dadz": f"∂a{k}/∂z{k}", "delta": f"δ{k}",
+            "dW": f"∂L/∂W{k}", "db": f"∂L/∂b{k}", "W_new": f"W{k}_new", "b_new": f"b{k}_new"}[what]
+
+
+def student_walkthrough(trace, decimals: int, max_elements: int = 16) -> str:
+    """The trace's computed steps as hand-written lines, every number rounded to `decimals`:
+    `z1[0] = 0.15×0.5 + 0.2×0.8 + 0.35 = 0.585`."""
+    lines = []
+    for step in trace:
+        if step.phase == "given" or step.id.endswith((".mask", ".samples")):
+            continue
+        value = np.asarray(trace.display(step.id))
+        name = student_name(step.id)
+        for count, idx in enumerate(np.ndindex(value.shape)):
+            if count >= max_elements:
+                break
+            shown_value = f"{value[idx]:.{decimals}f}"
+            try:
+                body = trace.expand(step.id, idx, decimals).split(" = ")
+            except NNTError:
+                body = []
+            middle = " = ".join(body[1:-1]) if len(body) >= 3 else ""
+            if "softmax(" in middle or "more terms" in middle:
+                middle = ""  # engine shorthand, not how a student writes it
+            label = f"{name}{_index_text(idx) if idx else ''}" if name else ""
+            parts = [p for p in (label, middle, shown_value) if p]
+            if len(parts) >= 2:
+                lines.append(" = ".join(parts))
+    return "\n".join(lines) + "\n"
