@@ -222,11 +222,16 @@ def answer_offline(query: str, k: int = 3) -> ConceptAnswer:
     def relevance(unit: str) -> float:
         return sum(weight.get(t, 0.0) for t in set(tokenize(unit)))
 
-    extras = sorted((u for u in _units(top) if " ".join(u.split()) not in " ".join(lead.split())),
-                    key=relevance, reverse=True)
-    extras = [u for u in extras[:2] if relevance(u) > 0]
+    units = _units(top)
+    flat_lead = " ".join(lead.split())
+    rest = [i for i, u in enumerate(units)                  # a lead-in ending in ':' needs its list
+            if " ".join(u.split()) not in flat_lead and not u.endswith(":")]
+    best = sorted((i for i in rest if relevance(units[i]) > 0),
+                  key=lambda i: relevance(units[i]), reverse=True)[:3]
+    # a short sentence is often a topic sentence: bring the sentence that supports it along
+    chosen = sorted(set(best) | {i + 1 for i in best if len(units[i].split()) < 20 and i + 1 in rest})
     parts = [f"**{top.title}** [{top.id}]", f"{lead} [{top.id}]"]
-    parts += [f"{u} [{top.id}]" for u in sorted(extras, key=_units(top).index)]
+    parts += [f"{units[i]} [{top.id}]" for i in chosen]
     others = [h.card for h in found.hits[1:]]
     if others:
         parts.append("Related: " + "; ".join(f"{c.title} [{c.id}]" for c in others))
