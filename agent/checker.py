@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from agent.grounding import grounding_for
 from agent.llm import grounded_call, load_prompt
-from agent.state import context_of, last_user_text
+from agent.state import context_of, last_user_text, use_llm
 from engine.errors import NNTError
 from engine.numfmt import fmt_num
 
@@ -80,7 +80,7 @@ def check(state: dict, runtime) -> dict:
                  "result": {"claims": len(report.get("claims", [])), "summary": report.get("summary")}}]
     notices: list[str] = []
     reply = table
-    if context.settings.llm_enabled and report.get("claims"):
+    if use_llm(context, state) and report.get("claims"):
         verdicts = [{k: c.get(k) for k in ("line", "verdict", "claimed", "expected", "misconception",
                                            "hint", "step_id")} for c in report["claims"]]
         messages = [SystemMessage(load_prompt("word_verdicts")),

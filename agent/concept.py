@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agent.grounding import grounding_for
 from agent.llm import grounded_call
-from agent.state import context_of, last_user_text
+from agent.state import context_of, last_user_text, use_llm
 
 
 def _retrieval_entry(query: str, hits, prompt: str | None = None) -> dict:
@@ -35,7 +35,7 @@ def answer_concept(state: dict, runtime) -> dict:
     activity = [_retrieval_entry(query, offline.hits)]
     notices: list[str] = []
     reply = offline.text
-    if context.settings.llm_enabled and offline.covered:
+    if use_llm(context, state) and offline.covered:
         hits = search(query, k=3)
         prompt = build_prompt(question, hits)
         activity = [_retrieval_entry(query, hits, prompt)]

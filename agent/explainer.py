@@ -17,7 +17,7 @@ from langgraph.types import Command
 
 from agent.grounding import grounding_for, retry_instruction
 from agent.llm import LLMUnavailable, call, chat_model_for, load_prompt, offline_notice
-from agent.state import context_of, last_user_text
+from agent.state import context_of, last_user_text, use_llm
 from engine.errors import NNTError
 from engine.numfmt import fmt_array
 from tools.engine_tools import trace_for
@@ -149,6 +149,7 @@ class ExplainerState(TypedDict, total=False):
     step: str | None  # why: the step; hint: the rung's step
     level: int  # hint rung
     question: str  # the user's words this turn
+    use_llm: bool  # reword with the LLM (configured and not failed this turn)
     tool_results: list[dict]
     template: str  # the deterministic explanation (the fallback)
     draft: str
@@ -176,7 +177,7 @@ def draft_template(state: ExplainerState, runtime) -> Command[Literal["write", "
             template = walkthrough_text(trace, p, state.get("phases"))
     activity = [{"kind": "explain", "mode": mode, "step": state.get("step"), "level": state.get("level"),
                  "template_chars": len(template)}]
-    if not context.settings.llm_enabled:
+    if not state.get("use_llm"):
         return Command(goto=END, update={"template": template, "text": template, "activity": activity})
     return Command(goto="write", update={"template": template, "activity": activity, "attempts": 0})
 
@@ -253,7 +254,7 @@ def explain(state: dict, runtime) -> dict:
         return {"reply": text, "messages": [AIMessage(text)]}
     sub = {"spec": spec, "mode": mode, "phases": state.get("phases"), "question": last_user_text(state),
            "tool_results": state.get("tool_results") or [], "step": state.get("focus"), "level": 0,
-           "activity": [], "notices": []}
+           "activity": [], "notices": [], "use_llm": use_llm(context_of(runtime), state)}
     update: dict = {}
     try:
         if mode == "hint":

@@ -53,7 +53,8 @@ def orchestrate(state: dict, runtime) -> Command[Route]:
     text = last_user_text(state)
     request = state.get("request")
     update: dict = {"request": None, "reply": "", "tool_results": [], "homework": None, "query": None,
-                    "phases": None, "focus": None, "mode": None, "activity": [RESET], "notices": [RESET]}
+                    "phases": None, "focus": None, "mode": None, "llm_down": False, "activity": [RESET],
+              "notices": [RESET]}
     try:
         decision = from_request(request) if request else route_text(
             text, bool(state.get("spec")), bool(state.get("pending_spec")))
@@ -66,6 +67,7 @@ def orchestrate(state: dict, runtime) -> Command[Route]:
             return _ask_model(context, state, text, update)
         except LLMUnavailable as exc:
             update["notices"].append(offline_notice(str(exc)))
+            update["llm_down"] = True
             update["activity"].append({"kind": "llm", "node": "orchestrator", "error": str(exc)})
     return _apply(decision, state, update)
 
@@ -210,6 +212,7 @@ def _direct_answer(context, state, text, ai, update) -> Command[Route]:
         update["activity"].append({"kind": "guard", "ungrounded": offending})
     if offending or not answer.strip():
         update["notices"].append("the LLM's answer had numbers the engine did not compute; answered offline.")
+        update["llm_down"] = True
         return _apply(route_text(text, bool(state.get("spec"))), state, update)
     update["route"] = "answer"
     return _reply(answer, update)

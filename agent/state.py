@@ -42,6 +42,7 @@ class TutorState(TypedDict, total=False):
     query: str | None  # the knowledge-base query this turn
     tool_results: list[dict]  # compact results of this turn's tool calls (what the model read)
     reply: str  # the tutor's answer this turn (Markdown)
+    llm_down: bool  # the LLM failed earlier this turn: the rest of the turn runs offline
     activity: Annotated[list[dict], turn_log]  # this turn's route, tool calls, retrievals (/trace)
     notices: Annotated[list[str], turn_log]  # one-line notices this turn (e.g. offline fallback)
 
@@ -66,6 +67,11 @@ def context_of(runtime) -> TutorContext:
 
         context.settings = load_settings()
     return context
+
+
+def use_llm(context: TutorContext, state: dict) -> bool:
+    """True when this node should call the LLM: one is configured and it has not failed this turn."""
+    return bool(context.settings.llm_enabled and not state.get("llm_down"))
 
 
 def last_user_text(state: dict) -> str:
