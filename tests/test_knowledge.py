@@ -269,3 +269,38 @@ def test_embeddings_are_off_unless_configured(monkeypatch):
 
 def test_knowledge_dir_is_the_shipped_one():
     assert KNOWLEDGE_DIR == ROOT / "knowledge"
+
+
+# robustness and the cards' own numbers ------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_gives_sorted_positive_hits_or_none(text):
+    found = retrieve(text)
+    scores = [h.score for h in found.hits]
+    assert all(s > 0 for s in scores) and scores == sorted(scores, reverse=True)
+    assert found.covered in (True, False) and 0.0 <= found.coverage <= 1.0
+
+
+def _body(card_id):
+    return " ".join(next(c for c in load_cards() if c.id == card_id).body.split())
+
+
+def test_numbers_quoted_in_cards_agree_with_the_engine():
+    from engine.kinds import walk
+
+    # softmax card: "about 0.66, 0.24 and 0.10" for z = [2.0, 1.0, 0.1]
+    p = walk({"kind": "softmax_temperature", "logits": [2.0, 1.0, 0.1]}).display("p")[0]
+    assert "about 0.66, 0.24 and 0.10" in _body("softmax")
+    np.testing.assert_allclose(np.round(p, 2), [0.66, 0.24, 0.10])
+    # forward-pass card: z = 0.15·0.5 + 0.20·0.8 + 0.35 = 0.585 and σ(0.585) ≈ 0.642
+    z = 0.15 * 0.5 + 0.20 * 0.8 + 0.35
+    assert "= 0.585" in _body("forward-pass") and "σ(0.585) ≈ 0.642" in _body("forward-pass")
+    assert z == pytest.approx(0.585) and round(1 / (1 + np.exp(-z)), 3) == 0.642
+    # tokens card: a 2,000-character page is about 500 tokens
+    assert "2,000-character page is about 500 tokens" in _body("tokens")
+    assert walk({"kind": "tokens", "text": "x" * 2000}).display("tokens") == 500
