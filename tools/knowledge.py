@@ -6,7 +6,6 @@ question) so the chat's /trace can show the tutor doing RAG in the open.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.llm_math import bm25_idf
 from tools.cards import KNOWLEDGE_DIR, Card, load_cards
 from tools.query_terms import tokenize
 
@@ -96,8 +96,8 @@ class KnowledgeBase:
         for terms in self._terms:
             for t in terms:
                 df[t] = df.get(t, 0) + 1
-        self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        self._unknown_idf = math.log(1 + (n - 1 + 0.5) / 1.5)  # an unseen word weighs as the rarest
+        self.idf = {t: float(bm25_idf(n, d)) for t, d in df.items()}  # as bm25s scores them
+        self._unknown_idf = float(bm25_idf(n, 1))                     # an unseen word weighs as the rarest
         self.embedder = embedder
         self.min_cosine = min_cosine
         self._vectors = None
@@ -131,10 +131,10 @@ class KnowledgeBase:
         hits = [Hit(self.cards[i], float(scores[i]), float(bm25[i]),
                     None if cos is None else float(cos[i]),
                     tuple(t for t in terms if t in self._terms[i])) for i in order[:k]]
-        covered, coverage, reason = self._judge(terms, hits, bm25)
+        covered, coverage, reason = self._judge(terms, hits)
         return Retrieval(query, terms, hits, covered, coverage, reason)
 
-    def _judge(self, terms, hits, bm25) -> tuple[bool, float, str]:
+    def _judge(self, terms, hits) -> tuple[bool, float, str]:
         """Covered when the best card matches enough of the question, lexically or by meaning."""
         if not hits:
             return False, 0.0, "no card shares a word with the question"
