@@ -199,3 +199,19 @@ def test_every_llm_example_walks():
         tr = walk(yaml.safe_load((EXAMPLES / name).read_text()))
         assert tr.info["output_id"] in tr
         assert tr.to_dict()["steps"]
+
+
+@pytest.mark.parametrize("body, words", [
+    ("kind: attention\nQ: [[1, 0]]\nK: [[1, 0, 0]]\nV: [[1]]\n", "same width d_k"),
+    ("kind: similarity\nquery: [1, 0]\ndocuments: {a: [1, 0, 0]}\n", "same space"),
+    ("kind: softmax_temperature\nlogits: [1, .nan]\n", "NaN"),
+    ("kind: tokens\ntext: ''\n", "needs 'text'"),
+])
+def test_bad_llm_specs_exit_2_with_one_line(tmp_path, capsys, body, words):
+    from agent.cli import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(body)
+    assert main(["walk", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "\n" not in err and "Traceback" not in err
