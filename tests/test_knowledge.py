@@ -304,3 +304,49 @@ def test_numbers_quoted_in_cards_agree_with_the_engine():
     # tokens card: a 2,000-character page is about 500 tokens
     assert "2,000-character page is about 500 tokens" in _body("tokens")
     assert walk({"kind": "tokens", "text": "x" * 2000}).display("tokens") == 500
+
+
+def test_embeddings_through_an_openai_compatible_endpoint_on_loopback(monkeypatch, tmp_path):
+    """OpenAIEmbeddings for real against a loopback /v1/embeddings that embeds by concept axes."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tools.embeddings import embedder_from_env
+
+    toy = _ConceptEmbedder()
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append(body)
+            texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [{"object": "embedding", "index": i, "embedding": list(map(float, v))}
+                    for i, v in enumerate(toy(texts))]
+            out = json.dumps({"object": "list", "data": data, "model": body["model"],
+                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("NNT_EMBEDDING_MODEL", "toy-embed")
+        monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+        monkeypatch.setenv("NNT_EMBEDDING_MIN_COSINE", "0.8")
+        embedder, min_cosine = embedder_from_env()
+        cards = [_card("cars", "car maintenance", "a car needs oil and new tyres"),
+                 _card("fruit", "fruit", "an apple a day")]
+        found = KnowledgeBase(cards, embedder, min_cosine).retrieve("automobile")
+    finally:
+        server.shutdown()
+    assert found.hits[0].card.id == "cars" and found.covered
+    assert seen and all(b["model"] == "toy-embed" for b in seen)
+    assert list((tmp_path / "nnt-data").glob("embeddings-*.json"))     # card vectors cached
