@@ -63,6 +63,8 @@ class NetworkArgs(_Args):
     loss: Loss = Field("half_sse", description="half_sse = ½·Σ(ŷ−y)², sse = Σ(ŷ−y)², mse = mean, "
                                                "bce = binary cross-entropy, cross_entropy = categorical")
     learning_rate: float = Field(0.5, gt=0, description="η for the gradient-descent update")
+    title: str | None = Field(None, description="a short name for the problem (optional)")
+    notes: list[str] | None = Field(None, description="remarks to show with the walkthrough (optional)")
 
     def to_spec(self) -> dict:
         """The engine's spec dict (layers as one-key mappings, empty fields dropped)."""
