@@ -127,7 +127,7 @@ def link_verdict(claimed, from_own, from_true, tol, tol_true=None, earlier_error
         if from_true is None or not earlier_error:
             return "correct" if from_true is None else "rounding"
         return "carried"
-    extra = np.asarray(tol if unit is None else unit)
+    extra = 0.999 * np.asarray(tol if unit is None else unit)  # strictly less than one more unit
     loose = np.asarray(tol) + extra
     if from_true is not None and close(claimed, from_true, np.asarray(tol_true) + extra):
         return "rounding"

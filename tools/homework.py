@@ -38,6 +38,8 @@ _LATEX_WORDS = {
 _LATEX_RE = re.compile("|".join(re.escape(k) for k in sorted(_LATEX_WORDS, key=len, reverse=True))
                        + r"(?![A-Za-z])")
 _FRAC_RE = re.compile(r"\\[dt]?frac\s*")
+_FRAC_DERIV_RE = re.compile(r"\\[dt]?frac\s*\{\s*(?:\\partial|d|∂)\s*([^{}]+?)\s*\}\s*"
+                            r"\{\s*(?:\\partial|d|∂)\s*([^{}]+?)\s*\}")
 _WRAP_RE = re.compile(r"\\(?:text|mathrm|mathbf|mathit|operatorname|boldsymbol|bm|mathcal)\s*\{([^{}]*)\}")
 _HAT_RE = re.compile(r"\\(?:hat|widehat)\s*\{?\s*y\s*\}?")
 _SQRT_RE = re.compile(r"\\sqrt\s*")
@@ -87,6 +89,7 @@ def normalise_line(line: str) -> str:
     s = s.replace(r"\[", " ").replace(r"\]", " ").replace("`", " ").replace("**", " ")
     s = _WRAP_RE.sub(r"\1", s)
     s = _HAT_RE.sub("ŷ", s)
+    s = _FRAC_DERIV_RE.sub(lambda m: f"∂{m.group(1).strip()}/∂{m.group(2).strip()}", s)
     s = _replace_frac(s)
     s = _SQRT_RE.sub("√", s)
     s = _LATEX_RE.sub(lambda m: _LATEX_WORDS[m.group(0)], s)
@@ -338,6 +341,7 @@ class Symbol:
     decimals: int | None
     wrong: bool = False
     line: int = 0
+    rounded: bool = True   # a computed result as written (its rounding may move later steps)
 
 
 class Table:
@@ -378,16 +382,17 @@ class Table:
                 tbase[index] = own if true is None else true
             except ValueError:
                 tbase[index] = own
-            self.symbols[key] = Symbol(base, tbase, decimals, wrong or (sym.wrong if sym else False), line)
+            self.symbols[key] = Symbol(base, tbase, decimals, wrong or (sym.wrong if sym else False), line,
+                                       computed or (sym.rounded if sym else False))
         else:
-            self.symbols[key] = Symbol(own, true, decimals, wrong, line)
-        if computed:
+            self.symbols[key] = Symbol(own, true, decimals, wrong, line, computed)
+        if computed and not (wrong and sym_is_wrong_claim(own, true)):
             self.claimed.extend(np.atleast_1d(own).ravel().tolist())
 
     def is_rounded_intermediate(self, lit: Node) -> bool:
         """A written number that rounds a value computed earlier (the student's, the true value of
         a step the student wrote, or with ≥ 3 decimals any engine value), not a given as such."""
-        if lit.decimals < 1:
+        if lit.decimals < 1 or lit.text in self.wrong_literals:
             return False
         h = half_unit(lit.decimals) * 1.0001
         for pool, min_decimals, strict in ((self.claimed, 1, False), (self.computed, 3, True)):
@@ -400,6 +405,13 @@ class Table:
             if np.any(near):
                 return True
         return False
+
+
+def sym_is_wrong_claim(own, true) -> bool:
+    """A value that is not the rounding of its true value (a wrong result, not a rounded one)."""
+    if true is None or np.shape(own) != np.shape(true):
+        return False
+    return not np.allclose(own, true, rtol=1e-3, atol=1e-9)
 
 
 def _grow(arr, index):
@@ -475,7 +487,7 @@ class Checker:
                 spread = spread + np.abs(moved - base)
         for name in dict.fromkeys(_names(node)):
             sym = self.table.symbols.get(canon(name))
-            if sym is None or not sym.decimals:
+            if sym is None or not sym.decimals or not sym.rounded or sym.wrong:
                 continue
             h = half_unit(sym.decimals)
             resolve = self._resolve_own if own else self._resolve_true
@@ -577,7 +589,6 @@ class Checker:
             tol = self.tolerance(part.node, prev.node, claimed, from_own)
             unit = value_tolerance(claimed, _decimals_of(part.node))
             arithmetic_ok = close(claimed, from_own, tol)
-            self.table.claimed.extend(np.atleast_1d(claimed).ravel()[:1000].tolist())
             is_last = i == len(chain.parts) - 1
             if target is not None and true0 is not None:
                 if close(claimed, true0, tol):
@@ -598,6 +609,8 @@ class Checker:
             step = target if (target is not None and is_last) else None
             self._claim(chain, text, claimed, expected, verdict, step, from_own, tol, part.line,
                         link=(prev, part))
+            if verdict != "wrong":
+                self.table.claimed.extend(np.atleast_1d(claimed).ravel()[:1000].tolist())
             if verdict in ("wrong", "carried"):
                 chain_error = True
                 if part.node.kind in ("num", "neg") and true0 is not None and np.size(true0) == 1:
@@ -679,7 +692,8 @@ class Checker:
                 except (ValueError, IndexError):
                     return
                 self.own[sid] = (cur, had or wrong)
-                self.table.claimed.extend(np.atleast_1d(_element(self.trace.display(sid), idx))
+                if self.trace[sid].phase != "given":
+                    self.table.claimed.extend(np.atleast_1d(_element(self.trace.display(sid), idx))
                                           .ravel()[:1000].tolist())
                 if decimals is not None:
                     self.own_decimals[sid] = max(decimals, self.own_decimals.get(sid, 0))
