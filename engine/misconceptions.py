@@ -76,9 +76,6 @@ def _missing_half(trace, sid):
                                                 sid in (f"L{last}.da", f"L{last}.delta")):
         yield 2 * _d(trace, sid)
         yield 0.5 * _d(trace, sid)
-    if loss in ("half_sse", "sse", "mse") and sid in (f"L{last}.dW", f"L{last}.db"):
-        yield 2 * _d(trace, sid)
-        yield 0.5 * _d(trace, sid)
 
 
 def _mean_vs_sum(trace, sid):
