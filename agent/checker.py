@@ -29,7 +29,22 @@ def _num(value) -> str:
 
 
 def _cell(text) -> str:
-    return str(text or "").replace("|", "\\|").replace("\n", " ")
+    """Table-cell text with Markdown's emphasis and pipe characters escaped (students write 0.5*0.8)."""
+    text = str(text or "").replace("\n", " ")
+    for ch in ("\\", "|", "*", "_", "`"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def summary_text(summary) -> str:
+    """'1 correct, 1 wrong; score 0.5 over 2 judged steps' from the checker's summary."""
+    if not isinstance(summary, dict):
+        return str(summary or "")
+    counts = summary.get("counts") or {}
+    parts = ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n)
+    if "score" in summary and "judged" in summary:
+        parts += f"; score {fmt_num(summary['score'], 2)} over {summary['judged']} judged steps"
+    return parts or ", ".join(f"{k}: {v}" for k, v in summary.items())
 
 
 def report_text(report: dict) -> str:
@@ -41,12 +56,10 @@ def report_text(report: dict) -> str:
     lines = ["| line | claim | verdict | expected | why / hint |", "|---|---|---|---|---|"]
     for c in claims:
         why = "; ".join(x for x in (c.get("misconception"), c.get("hint")) if x)
-        lines.append(f"| {c.get('line', '')} | {_cell(c.get('text'))[:60]} | "
+        lines.append(f"| {c.get('line', '')} | {_cell(str(c.get('text') or '')[:60])} | "
                      f"{MARKS.get(c.get('verdict'), c.get('verdict'))} | {_num(c.get('expected'))} | "
                      f"{_cell(why)} |")
-    summary = report.get("summary")
-    if isinstance(summary, dict):
-        summary = ", ".join(f"{k}: {v}" for k, v in summary.items())
+    summary = summary_text(report.get("summary"))
     return "\n".join(lines) + (f"\n\n**Summary:** {summary}" if summary else "")
 
 
