@@ -1,0 +1,33 @@
+"""No false alarms: the engine's own walkthrough of every reference problem, written out as a
+student would (every number rounded to 2, 3 or 4 decimals), checks with zero wrong verdicts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.kinds import walk
+from engine.spec import load_spec
+from tools.homework import check_text, student_walkthrough
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("r*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_reference_walkthroughs_raise_no_false_alarm(path):
+    spec = load_spec(path)
+    trace = walk(spec)
+    for decimals in (2, 3, 4):
+        text = student_walkthrough(trace, decimals)
+        for use_spec in ((True, False) if decimals == 3 else (True,)):
+            report = check_text(text, spec if use_spec else None)
+            wrong = [(c.line, c.text, c.expected) for c in report.claims if c.verdict == "wrong"]
+            assert wrong == [], f"{path.name} at {decimals} decimals (spec={use_spec}): {wrong[:3]}"
+
+
+def test_the_walkthroughs_are_actually_checked():
+    judged = 0
+    for path in EXAMPLES:
+        spec = load_spec(path)
+        judged += check_text(student_walkthrough(walk(spec), 3), spec).summary["judged"]
+    assert judged > 500
