@@ -46,6 +46,11 @@ def embedder_from_env() -> tuple[CachedEmbedder | None, float | None]:
     model = os.environ.get("NNT_EMBEDDING_MODEL", "").strip()
     if not model or os.environ.get("NNT_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         return None, None
+    min_cos = os.environ.get("NNT_EMBEDDING_MIN_COSINE", "").strip()
+    try:
+        min_cosine = float(min_cos) if min_cos else None
+    except ValueError:
+        raise NNTError(f"NNT_EMBEDDING_MIN_COSINE must be a number such as 0.5, got {min_cos!r}") from None
     from langchain_openai import OpenAIEmbeddings
     from pydantic import SecretStr
 
@@ -54,9 +59,4 @@ def embedder_from_env() -> tuple[CachedEmbedder | None, float | None]:
     client = OpenAIEmbeddings(model=model, base_url=base_url, api_key=SecretStr(key),
                               check_embedding_ctx_length=False, timeout=30, max_retries=1)
     data_dir = os.environ.get("NNT_DATA_DIR", "").strip()
-    min_cos = os.environ.get("NNT_EMBEDDING_MIN_COSINE", "").strip()
-    try:
-        min_cosine = float(min_cos) if min_cos else None
-    except ValueError:
-        raise NNTError(f"NNT_EMBEDDING_MIN_COSINE must be a number such as 0.5, got {min_cos!r}") from None
     return CachedEmbedder(client, model, Path(data_dir) if data_dir else None), min_cosine
