@@ -350,3 +350,14 @@ def test_embeddings_through_an_openai_compatible_endpoint_on_loopback(monkeypatc
     assert found.hits[0].card.id == "cars" and found.covered
     assert seen and all(b["model"] == "toy-embed" for b in seen)
     assert list((tmp_path / "nnt-data").glob("embeddings-*.json"))     # card vectors cached
+
+
+def test_a_failing_embeddings_endpoint_falls_back_to_bm25_with_a_notice():
+    def broken(texts):
+        raise ConnectionError("refused")
+
+    cards = [_card("cars", "car maintenance", "a car needs oil and new tyres"),
+             _card("fruit", "fruit", "an apple a day")]
+    found = KnowledgeBase(cards, broken, min_cosine=0.5).retrieve("car oil")
+    assert [h.card.id for h in found.hits] == ["cars"] and found.hits[0].cosine is None
+    assert "BM25 alone" in found.notice

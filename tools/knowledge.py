@@ -52,6 +52,7 @@ class Retrieval:
     coverage: float            # share of the query's idf weight found in the top card
     reason: str                # why the question counts as covered or not
     prompt: str | None = None  # filled in when the hits are put into an LLM prompt
+    notice: str = ""           # e.g. the embeddings endpoint failed and BM25 ranked alone
 
     def to_dict(self) -> dict:
         """JSON-ready form for the chat's activity log."""
@@ -61,7 +62,7 @@ class Retrieval:
                            "bm25": round(h.bm25, 3),
                            "cosine": None if h.cosine is None else round(h.cosine, 3),
                            "matched": list(h.matched)} for h in self.hits],
-                "prompt": self.prompt}
+                "prompt": self.prompt, "notice": self.notice}
 
 
 @dataclass
@@ -116,9 +117,13 @@ class KnowledgeBase:
         bm25 = self._bm25.get_scores(known) if known else np.zeros(len(self.cards))  # (n_cards,)
         bm25_order = sorted((i for i in range(len(self.cards)) if bm25[i] > 0),
                             key=lambda i: (-bm25[i], self.cards[i].id))
-        cos = None
+        cos, notice = None, ""
         if self.embedder is not None and query.strip():
-            cos = self._cosines(query)
+            try:
+                cos = self._cosines(query)
+            except Exception as exc:  # noqa: BLE001 - any endpoint failure: BM25 alone this time
+                notice = f"embeddings unavailable ({type(exc).__name__}); ranked by BM25 alone"
+        if cos is not None:
             cos_order = sorted(range(len(self.cards)), key=lambda i: (-cos[i], self.cards[i].id))[:10]
             fused: dict[int, float] = {}
             for order in (bm25_order, cos_order):
@@ -132,7 +137,7 @@ class KnowledgeBase:
                     None if cos is None else float(cos[i]),
                     tuple(t for t in terms if t in self._terms[i])) for i in order[:k]]
         covered, coverage, reason = self._judge(terms, hits)
-        return Retrieval(query, terms, hits, covered, coverage, reason)
+        return Retrieval(query, terms, hits, covered, coverage, reason, notice=notice)
 
     def _judge(self, terms, hits) -> tuple[bool, float, str]:
         """Covered when the best card matches enough of the question, lexically or by meaning."""
