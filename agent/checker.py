@@ -10,8 +10,8 @@ import json
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from agent.grounding import grounding_for
-from agent.llm import grounded_call, load_prompt
+from agent.grounding import grounding_for, numbers_in
+from agent.llm import LLMUnavailable, call, chat_model_for, grounded_call, load_prompt, offline_notice
 from agent.state import context_of, last_user_text, use_llm
 from engine.errors import NNTError
 from engine.numfmt import fmt_num
@@ -76,6 +76,37 @@ def run_checker(text: str, spec: dict | None) -> dict:
     return json.loads(json.dumps(data, default=str))
 
 
+def extract_claims(context, text: str) -> tuple[str, dict[int, int], list[dict]]:
+    """Work the reader found nothing in (prose): the LLM lists the claims with record_claims.
+
+    Returns the claims as checker lines ("quantity = value"), the map from those lines back to the
+    student's lines, and activity entries. A value not written in the student's text is dropped:
+    the model may transcribe, never invent.
+    """
+    from pydantic import ValidationError
+
+    from tools.schemas import record_claims, tool_definition
+
+    messages = [SystemMessage(load_prompt("extract_claims")), HumanMessage(text)]
+    reply = call(chat_model_for(context), messages, [tool_definition(record_claims)], name="extract-claims")
+    claims, dropped = [], []
+    written = numbers_in(text)
+    for tool_call in reply.tool_calls:
+        if tool_call["name"] != "record_claims":
+            continue
+        try:
+            parsed = record_claims.model_validate(tool_call["args"])
+        except ValidationError:
+            continue
+        for claim in parsed.claims:
+            as_written = any(abs(v - claim.value) <= 1e-9 * max(1.0, abs(v)) for v in written)
+            (claims if as_written else dropped).append(claim)
+    lines = [f"{c.quantity} = {fmt_num(c.value, 6)}" for c in claims]
+    activity = [{"kind": "tool", "name": "record_claims", "args": {"claims": len(claims) + len(dropped)},
+                 "result": {"kept": lines, "dropped (not in the text)": [c.quantity for c in dropped]}}]
+    return "\n".join(lines), {i: c.line for i, c in enumerate(claims, 1)}, activity
+
+
 def check(state: dict, runtime) -> dict:
     """Check the homework text of this turn and reply with the verdicts (worded by the LLM if any)."""
     context = context_of(runtime)
@@ -88,10 +119,21 @@ def check(state: dict, runtime) -> dict:
     except ImportError:
         reply = "The homework checker is not available in this build."
         return {"reply": reply, "messages": [AIMessage(reply)]}
-    table = report_text(report)
-    activity = [{"kind": "tool", "name": "check_homework", "args": {"chars": len(text)},
-                 "result": {"claims": len(report.get("claims", [])), "summary": report.get("summary")}}]
+    activity: list[dict] = []
     notices: list[str] = []
+    if use_llm(context, state) and not report.get("claims") and numbers_in(text):
+        try:
+            lines, line_of, activity = extract_claims(context, text)
+            if lines:
+                report = run_checker(lines, state.get("spec"))
+                for claim in report.get("claims", []):
+                    claim["line"] = line_of.get(claim.get("line"), claim.get("line"))
+        except (LLMUnavailable, NNTError) as exc:
+            notices.append(offline_notice(str(exc)))
+            state = {**state, "llm_down": True}
+    table = report_text(report)
+    activity.append({"kind": "tool", "name": "check_homework", "args": {"chars": len(text)},
+                     "result": {"claims": len(report.get("claims", [])), "summary": report.get("summary")}})
     reply = table
     if use_llm(context, state) and report.get("claims"):
         verdicts = [{k: c.get(k) for k in ("line", "verdict", "claimed", "expected", "misconception",
@@ -100,7 +142,8 @@ def check(state: dict, runtime) -> dict:
                     HumanMessage("Verdicts from the checker (final; word them, never change them):\n"
                                  + json.dumps(verdicts, ensure_ascii=False))]
         grounding = grounding_for([text], [report])
-        words, more, notices = grounded_call(context, messages, grounding, "checker")
+        words, more, more_notices = grounded_call(context, messages, grounding, "checker")
+        notices += more_notices
         activity += more
         if words:
             reply = f"{table}\n\n{words}"

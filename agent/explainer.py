@@ -262,7 +262,10 @@ def explain(state: dict, runtime) -> dict:
             report = state.get("last_report") or {}
             wrong = next((c.get("step_id") for c in report.get("claims", [])
                           if c.get("verdict") == "wrong" and c.get("step_id")), None)
-            step, level = next_hint(trace, state.get("hint_step"), state.get("hint_level") or 0, wrong)
+            shown_step, shown_level = state.get("hint_step"), state.get("hint_level") or 0
+            step, level = next_hint(trace, shown_step, shown_level, wrong)
+            if state.get("reveal"):  # asked for the answer: the worked step of the step being hinted
+                step, level = (shown_step if shown_step and shown_level < 3 else step), 3
             sub.update(step=step, level=level)
             update.update(hint_step=step, hint_level=level)
         elif mode == "why":

@@ -53,7 +53,7 @@ def orchestrate(state: dict, runtime) -> Command[Route]:
     text = last_user_text(state)
     request = state.get("request")
     update: dict = {"request": None, "reply": "", "tool_results": [], "homework": None, "query": None,
-                    "phases": None, "focus": None, "mode": None, "llm_down": False, "activity": [RESET],
+                    "phases": None, "focus": None, "mode": None, "llm_down": False, "reveal": False, "activity": [RESET],
               "notices": [RESET]}
     try:
         decision = from_request(request) if request else route_text(
@@ -85,7 +85,7 @@ def _apply(decision: Decision, state: dict, update: dict) -> Command[Route]:
                       pending_spec=None, hint_step=None, hint_level=0, mode="walkthrough")
         return Command(goto="explain", update=update)
     if decision.route == "explain":
-        update.update(mode=decision.mode, focus=decision.step,
+        update.update(mode=decision.mode, focus=decision.step, reveal=decision.reveal,
                       phases=list(decision.phases) if decision.phases else None)
         return Command(goto="explain", update=update)
     if decision.route == "check":

@@ -16,6 +16,7 @@ HINT_WORDS = re.compile(r"\b(hint|stuck|clue|nudge|next step|help me (?:do|try|s
 WHY_WORDS = re.compile(r"\b(why|how|explain|expand|where does|show)\b", re.I)
 WALK_WORDS = re.compile(r"\b(walk ?through|walk|forward pass|forward|backward pass|backward|backprop\w*|"
                         r"gradients?|update|compute|calculate|solve|step by step)\b", re.I)
+REVEAL_WORDS = re.compile(r"\b(show|give|tell)( me)? the (answer|solution|worked step|result)\b", re.I)
 YES = re.compile(r"^\s*(y|yes|yep|yeah|ok|okay|sure|go|go ahead|correct|right|do it|compute it)\b", re.I)
 DESCRIBED_NET = re.compile(r"\b(\d+|one|two|three|four)\s+(inputs?|hidden|outputs?|neurons?|units?)\b", re.I)
 # "name = number" or "= number = number": a worked line (the checker decides what it can verify)
@@ -34,6 +35,7 @@ class Decision:
     spec: dict | None = None  # for load
     spec_name: str | None = None
     text: str | None = None  # for check
+    reveal: bool = False  # hint: the worked step now (the student asked for the answer)
 
 
 def from_request(request: dict) -> Decision:
@@ -45,7 +47,7 @@ def from_request(request: dict) -> Decision:
     if action == "walk":
         return Decision("explain", "/walk", mode="walkthrough", phases=request.get("phases"))
     if action == "hint":
-        return Decision("explain", "/hint", mode="hint")
+        return Decision("explain", "/hint", mode="hint", reveal=bool(request.get("reveal")))
     if action == "why":
         return Decision("explain", f"/why {request.get('step', '')}", mode="why", step=request.get("step"))
     if action == "check":
@@ -96,6 +98,8 @@ def route_text(text: str, has_spec: bool, pending_spec: bool = False) -> Decisio
         return Decision("load", "a spec was pasted", mode="walkthrough", spec=spec, spec_name="pasted")
     if looks_worked(text):
         return Decision("check", "worked lines with '= number' were pasted", text=text)
+    if has_spec and REVEAL_WORDS.search(text):
+        return Decision("explain", "the worked step asked for", mode="hint", reveal=True)
     if has_spec and HINT_WORDS.search(text):
         return Decision("explain", "hint asked for", mode="hint")
     step = STEP_ID.search(text)

@@ -33,6 +33,7 @@ class TutorState(TypedDict, total=False):
     pending_spec: dict | None  # extracted from words with guesses: shown, awaiting the user's yes
     hint_step: str | None  # step the Socratic ladder is on
     hint_level: int  # 0 = not started, 1 nudge, 2 pointer to the step, 3 worked step
+    reveal: bool  # this turn asks for the worked step of the hint ladder's step
     last_report: dict | None  # the last homework check, verdicts from the deterministic checker
     route: str  # what the orchestrator decided this turn
     mode: str  # explainer mode this turn: walkthrough | hint | why | results

@@ -197,3 +197,50 @@ def test_nnt_ask_uses_plain_json_responses():
         reply, notices = ask("hello there", load_settings(base_url=llm.url, timeout_s=5, max_retries=0))
     assert reply == "Hello! Load a network or ask about a concept." and notices == []
     assert not llm.requests[0].get("stream")
+
+
+def test_prose_homework_is_transcribed_by_the_model_and_judged_by_code():
+    prose = ("For my answer: the hidden neuron h1 gets a net input of 0.585 and outputs 0.6422.\n"
+             "The output neuron then gets 1.3 in total.")
+    # net_o1 by hand: 0.4·σ(0.585) + 0.45·σ(0.715) + 0.6 = 1.159..., so 1.3 is wrong; 0.9999 is not in the text
+    claims = {"claims": [{"quantity": "net_h1", "value": 0.585, "line": 1},
+                         {"quantity": "out_h1", "value": 0.6422, "line": 1},
+                         {"quantity": "net_o1", "value": 1.3, "line": 2},
+                         {"quantity": "out_o1", "value": 0.9999, "line": 2}]}
+    with ScriptedLLM([tool_calls(("record_claims", claims)), text("h1 is right; recheck net_o1.")]) as llm:
+        tutor = Tutor(llm)
+        tutor.load()
+        out = tutor.say("/check", {"action": "check", "text": prose})
+    assert len(llm.requests) == 2  # transcription, then wording
+    got = [(c["line"], c["step_id"], c["verdict"]) for c in out["last_report"]["claims"]]
+    assert got == [(1, "L1.z", "correct"), (1, "L1.a", "correct"), (2, "L2.z", "wrong")]
+    dropped = next(a for a in out["activity"] if a.get("name") == "record_claims")
+    assert dropped["result"]["dropped (not in the text)"] == ["out_o1"]
+
+
+def test_asking_for_the_answer_reveals_the_worked_step():
+    tutor = Tutor(None)
+    tutor.load()
+    tutor.say("/hint", {"action": "hint"})
+    out = tutor.say("just show me the answer")
+    assert (out["hint_step"], out["hint_level"]) == ("L1.z", 3)
+    assert "0.585" in out["reply"]  # z1[0] = 0.15·0.5 + 0.2·0.8 + 0.35 = 0.585 by hand
+
+
+def test_conv_tool_through_the_model():
+    from engine.spec import load_spec
+    from pathlib import Path
+
+    spec = load_spec(Path(__file__).resolve().parent.parent / "examples" / "r3_cnn_edge.yaml")
+    with ScriptedLLM([tool_calls(("conv_steps", {})), text("The feature map is built by sliding the filter.")]) as llm:
+        tutor = Tutor(llm)
+        tutor.load(spec)
+        out = tutor.say("how is the feature map built in this network")
+    tool = next(a for a in out["activity"] if a["kind"] == "tool")
+    assert tool["name"] == "conv_steps" and tool["result"]["conv_layers"] == [1, 3]
+    # R3 by hand: image rows [0.1, 0.1, 0.9, 0.9], filter rows [-1, 0, 1], bias -1. Left window columns
+    # [0.1, 0.1, 0.9]: each row gives −0.1 + 0.9 = 0.8, three rows 2.4, minus 1 = 1.4; right window
+    # columns [0.1, 0.9, 0.9]: again −0.1 + 0.9 = 0.8 per row, so 1.4 too
+    first = next(s for s in tool["result"]["steps"] if s["id"] == "L1.z")
+    assert first["value"] == [[[1.4, 1.4], [1.4, 1.4]]]
+    assert out["reply"] == "The feature map is built by sliding the filter."

@@ -136,6 +136,20 @@ def _gradcheck_result(spec: dict) -> dict:
                          "max_rel_error": float(f"{r.max_rel_error:.2e}")} for r in report.results]}
 
 
+def _conv_result(spec: dict) -> dict:
+    """Steps of the conv and pooling layers (forward and backward), by layer number in the spec."""
+    layers = [i for i, layer in enumerate(spec.get("layers") or [], 1)
+              if isinstance(layer, dict) and set(layer) & {"conv2d", "maxpool", "avgpool"}]
+    if not layers:
+        raise NNTError("the current network has no conv2d or pooling layer; forward_pass and backprop "
+                       "show its dense layers")
+    trace = trace_for(spec)
+    prefixes = tuple(f"L{i}." for i in layers)
+    steps = [s for s in compact_steps(trace, ("forward", "backward", "update"))
+             if s["id"].startswith(prefixes)]
+    return {"conv_layers": layers, "steps": steps}
+
+
 def _homework_result(text: str, spec: dict | None) -> dict:
     from tools.homework import check_text
 
@@ -199,6 +213,8 @@ def _run_parsed(name: str, args: dict, parsed, spec: dict | None) -> ToolOutcome
                                                     "network first")
     if name in PHASES_OF:
         return ToolOutcome(name, args, True, _phase_result(trace_for(spec), name))
+    if name == "conv_steps":
+        return ToolOutcome(name, args, True, _conv_result(spec))
     if name == "train":
         return ToolOutcome(name, args, True, _table_result(trace_for(spec, parsed.iterations)))
     if name == "gradcheck":

@@ -100,6 +100,11 @@ class train(_Args):  # noqa: N801
     iterations: int = Field(10, ge=1, le=1000, description="how many update steps")
 
 
+class conv_steps(_Args):  # noqa: N801
+    """Show the convolution and pooling layers of the current network: feature maps, pooled maps,
+    the routing of gradients through pooling, and the filter gradients."""
+
+
 class gradcheck(_Args):  # noqa: N801
     """Check every backprop gradient of the current network against central finite differences."""
 
@@ -124,22 +129,38 @@ class search_concepts(_Args):  # noqa: N801
     query: str = Field(description="the question in a few words")
 
 
+class ClaimArgs(_Args):
+    """One value the student computed."""
+
+    quantity: str = Field(description="what was computed, in the student's notation or as a step id: "
+                                      "net_h1, out_o1, ŷ, L, δ2, ∂L/∂w5, w5_new, L1.z[0]")
+    value: float = Field(description="the number the student wrote for it, exactly as written")
+    line: int = Field(ge=1, description="the line of the student's text it is on (1-based)")
+
+
+class record_claims(_Args):  # noqa: N801
+    """Record every value the student computed in their worked solution, in order. Do not judge,
+    correct or compute anything: the checker does that."""
+
+    claims: list[ClaimArgs]
+
+
 TOOL_ARGS: dict[str, type[BaseModel]] = {
     cls.__name__: cls
-    for cls in (set_network, forward_pass, backprop, update_step, train, gradcheck, show_step,
+    for cls in (set_network, forward_pass, backprop, update_step, conv_steps, train, gradcheck, show_step,
                 check_homework, search_concepts)
 }
 
 
+def tool_definition(model: type[BaseModel]) -> dict:
+    """One tool in OpenAI's function-calling format: the class name, docstring and argument schema."""
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    schema.pop("description", None)
+    return {"type": "function", "function": {
+        "name": model.__name__, "description": " ".join((model.__doc__ or "").split()), "parameters": schema}}
+
+
 def openai_tool_definitions(names: list[str] | None = None) -> list[dict]:
-    """The tools in OpenAI's function-calling format (what bind_tools sends to the server)."""
-    out = []
-    for name, model in TOOL_ARGS.items():
-        if names is not None and name not in names:
-            continue
-        schema = model.model_json_schema()
-        schema.pop("title", None)
-        schema.pop("description", None)
-        out.append({"type": "function", "function": {
-            "name": name, "description": " ".join((model.__doc__ or "").split()), "parameters": schema}})
-    return out
+    """The orchestrator's tools in OpenAI's function-calling format (what bind_tools sends)."""
+    return [tool_definition(model) for name, model in TOOL_ARGS.items() if names is None or name in names]
