@@ -80,6 +80,20 @@ def why_text(trace, step_id: str, precision: int = 4) -> str:
     return "\n".join(lines)
 
 
+def resolve_step(name: str | None, trace) -> str | None:
+    """A step id for a step id or a student's name for a quantity (w5, net_o1, δ_o1), else None."""
+    if not name:
+        return None
+    if name in trace:
+        return name
+    try:
+        from tools.homework import align_name
+    except ImportError:
+        return None
+    found = align_name(name, None, trace)
+    return found[0][0] if found else None
+
+
 def computed_steps(trace) -> list[str]:
     """Ids of the computed steps in order (the rungs the hint ladder climbs through)."""
     return [s.id for s in trace if s.phase != "given" and s.op is not None]

@@ -7,6 +7,7 @@ second try is bad too, or the LLM fails, the turn falls back to the rule-based r
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 import yaml
@@ -15,6 +16,7 @@ from langgraph.graph import END
 from langgraph.types import Command
 
 from agent.grounding import grounding_for, retry_instruction
+from agent.explainer import resolve_step
 from agent.llm import LLMUnavailable, call, chat_model_for, load_prompt, offline_notice
 from agent.router import Decision, from_request, looks_worked, route_text
 from agent.state import RESET, context_of, last_user_text
@@ -85,6 +87,11 @@ def _apply(decision: Decision, state: dict, update: dict) -> Command[Route]:
                       pending_spec=None, hint_step=None, hint_level=0, mode="walkthrough")
         return Command(goto="explain", update=update)
     if decision.route == "explain":
+        if decision.mode == "why" and state.get("spec"):
+            step = resolve_step(decision.step, trace_for(state["spec"]))
+            if step is None and not state.get("request"):  # a name we do not know: a concept question
+                return Command(goto="concept", update={**update, "route": "concept"})
+            decision = replace(decision, step=step or decision.step)
         update.update(mode=decision.mode, focus=decision.step, reveal=decision.reveal,
                       phases=list(decision.phases) if decision.phases else None)
         return Command(goto="explain", update=update)

@@ -12,6 +12,8 @@ from engine.errors import NNTError
 
 STEP_ID = re.compile(r"(?<![\w.])((?:after\.)?L\d+\.(?:z|a|da|dadz|delta|dW|db|W_new|b_new|W|b)|"
                      r"(?:after\.)?loss|x|y|lr)(?![\w.])")
+# a quantity as students name it: w5, net_h1, out_o1, δ_o1, dE/dw5, w5_new (letters with a digit)
+STUDENT_NAME = re.compile(r"(?<![\w.])([A-Za-zδ∂ŷ][\w/∂]*\d[\w/∂]*)(?![\w.])")
 HINT_WORDS = re.compile(r"\b(hint|stuck|clue|nudge|next step|help me (?:do|try|solve))\b", re.I)
 WHY_WORDS = re.compile(r"\b(why|how|explain|expand|where does|show)\b", re.I)
 WALK_WORDS = re.compile(r"\b(walk ?through|walk|forward pass|forward|backward pass|backward|backprop\w*|"
@@ -105,6 +107,9 @@ def route_text(text: str, has_spec: bool, pending_spec: bool = False) -> Decisio
     step = STEP_ID.search(text)
     if has_spec and step and (WHY_WORDS.search(text) or text.strip() == step.group(1)):
         return Decision("explain", f"step {step.group(1)} named", mode="why", step=step.group(1))
+    name = STUDENT_NAME.search(text)
+    if has_spec and name and WHY_WORDS.search(text):
+        return Decision("explain", f"quantity {name.group(1)} named", mode="why", step=name.group(1))
     if has_spec and WALK_WORDS.search(text) and not text.rstrip().endswith("?") or (
             has_spec and re.search(r"\b(walk ?through|walk me)\b", text, re.I)):
         return Decision("explain", "walkthrough asked for", mode="walkthrough", phases=phases_asked(text))

@@ -130,3 +130,15 @@ def test_module_level_graph_runs_without_context_like_the_langgraph_server():
     assert path.endswith("agent/graph.py") and attr == "graph"
     out = getattr(graph_module, attr).invoke({"messages": [HumanMessage(R2_YAML)]})
     assert "0.585" in out["reply"]
+
+
+def test_why_with_the_students_own_names():
+    tutor = Tutor()
+    tutor.say(R2_YAML)
+    out = tutor.say("why is net_o1 that big?")
+    # net_o1 is the output's pre-activation: z2 = 0.4·σ(0.585) + 0.45·σ(0.715) + 0.6, written out
+    assert out["focus"] == "L2.z" and "0.4×0.6422 + 0.45×0.6715 + 0.6" in out["reply"]
+    out = tutor.say("/why w5", {"action": "why", "step": "w5"})
+    assert out["focus"] == "L2.W"
+    out = tutor.say("why do we need layer2 at all?")  # not a quantity of this network
+    assert out["route"] == "concept"
