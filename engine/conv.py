@@ -1,10 +1,11 @@
 """Convolution and pooling layers, traced: forward maps, the filter gradient, gradient routing.
 
 Maps are (m, C, H, W). Conv2D computes a cross-correlation (as frameworks do) of the zero-padded
-input with every filter, vectorised as im2col: a strided window view of the input contracted with
-the filters in one tensordot. Going back, ∂L/∂W is the correlation of the input with δ and ∂L/∂x
-is the full convolution of δ with the flipped filters, done as a scatter-add over the k×k kernel
-offsets (never a Python loop over positions). Pooling routes the gradient: max-pool to the maximum
+input with every filter, vectorised with stride tricks: for each of the k×k kernel offsets, the
+strided view of the input every output position sees there, contracted with that filter tap over
+the channels (never a Python loop over positions). Going back, ∂L/∂W is the correlation of the
+input with δ (the same views), and ∂L/∂x the full convolution of δ with the flipped filters, as a
+scatter-add through those views. Pooling routes the gradient: max-pool to the maximum
 of each window (ties by the convention 'first' or 'split'), average-pool equally to every position.
 """
 from __future__ import annotations
@@ -23,6 +24,11 @@ TIE_TOLERANCE = 1e-12  # relative: window values this close to the maximum count
 
 # ---- convolution maths ------------------------------------------------------------------------------
 
+def output_size(n: int, k: int, stride: int, padding: int) -> int:
+    """Output length along one axis: ⌊(n + 2p − k) / stride⌋ + 1."""
+    return (n + 2 * padding - k) // stride + 1
+
+
 def _pad(x, padding: int):
     """Zero-pad the two spatial axes: (m, C, H, W) -> (m, C, H + 2p, W + 2p)."""
     if padding == 0:
@@ -35,18 +41,34 @@ def _windows(x, kh: int, kw: int, stride: int):
     return sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
 
 
+def _shifted(xp, u: int, v: int, stride: int, ho: int, wo: int):
+    """The input values every output position sees at kernel offset (u, v): x_pad[:, :, r·stride+u, s·stride+v]."""
+    return xp[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride]  # (m, C_in, Ho, Wo), a view
+
+
 def conv_forward(W, x, b, stride: int = 1, padding: int = 0):
     """z[c_out, r, s] = Σ_{c,u,v} W[c_out,c,u,v]·x_pad[c, r·stride+u, s·stride+v] + b[c_out]."""
     kh, kw = W.shape[2:]
-    cols = _windows(_pad(x, padding), kh, kw, stride)          # (m, C_in, Ho, Wo, kh, kw)
-    z = np.tensordot(cols, W, axes=([1, 4, 5], [1, 2, 3]))    # (m, Ho, Wo, C_out)
-    return np.ascontiguousarray(z.transpose(0, 3, 1, 2)) + b[None, :, None, None]  # (m, C_out, Ho, Wo)
+    xp = _pad(x, padding)                                      # (m, C_in, H + 2p, W + 2p)
+    ho, wo = output_size(x.shape[2], kh, stride, padding), output_size(x.shape[3], kw, stride, padding)
+    z = np.zeros((x.shape[0], W.shape[0], ho, wo))             # (m, C_out, Ho, Wo)
+    for u in range(kh):
+        for v in range(kw):
+            # every position at once: filter tap (u, v) times the input shifted by (u, v), summed over channels
+            z += np.einsum("oc,mcrs->mors", W[:, :, u, v], _shifted(xp, u, v, stride, ho, wo))
+    return z + b[None, :, None, None]
 
 
 def conv_filter_grad(x, delta, kh: int, kw: int, stride: int = 1, padding: int = 0):
     """∂L/∂W = x ⋆ δ: the padded input correlated with δ, summed over the batch -> (C_out, C_in, kh, kw)."""
-    cols = _windows(_pad(x, padding), kh, kw, stride)          # (m, C_in, Ho, Wo, kh, kw)
-    return np.tensordot(delta, cols, axes=([0, 2, 3], [0, 2, 3]))  # (C_out, C_in, kh, kw)
+    xp = _pad(x, padding)                                      # (m, C_in, H + 2p, W + 2p)
+    ho, wo = delta.shape[2:]
+    dW = np.empty((delta.shape[1], x.shape[1], kh, kw))        # (C_out, C_in, kh, kw)
+    for u in range(kh):
+        for v in range(kw):
+            # ∂L/∂W[o, c, u, v] = Σ_{m,r,s} δ[m, o, r, s]·x_pad[m, c, r·stride+u, s·stride+v]
+            dW[:, :, u, v] = np.einsum("mors,mcrs->oc", delta, _shifted(xp, u, v, stride, ho, wo))
+    return dW
 
 
 def conv_bias_grad(delta):
@@ -63,8 +85,7 @@ def conv_input_grad(W, delta, in_shape, stride: int = 1, padding: int = 0):
     for u in range(kh):
         for v in range(kw):
             # every output position (r, s) sends δ·W[:, :, u, v] back to input (r·stride+u, s·stride+v)
-            dx[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride] += \
-                np.einsum("mors,oc->mcrs", delta, W[:, :, u, v])  # (m, C_in, Ho, Wo)
+            _shifted(dx, u, v, stride, ho, wo)[...] += np.einsum("oc,mors->mcrs", W[:, :, u, v], delta)
     return dx[:, :, padding:padding + h, padding:padding + w]  # (m, C_in, H, W)
 
 
@@ -73,11 +94,6 @@ def conv_backward(x, W, delta, stride: int = 1, padding: int = 0):
     kh, kw = W.shape[2:]
     return (conv_input_grad(W, delta, x.shape, stride, padding),
             conv_filter_grad(x, delta, kh, kw, stride, padding), conv_bias_grad(delta))
-
-
-def output_size(n: int, k: int, stride: int, padding: int) -> int:
-    """Output length along one axis: ⌊(n + 2p − k) / stride⌋ + 1."""
-    return (n + 2 * padding - k) // stride + 1
 
 
 # ---- pooling maths ----------------------------------------------------------------------------------
@@ -114,7 +130,7 @@ def _scatter_windows(per_window, in_shape, stride: int):
     ho, wo, kh, kw = per_window.shape[2:]
     for u in range(kh):
         for v in range(kw):
-            out[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride] += per_window[:, :, :, :, u, v]
+            _shifted(out, u, v, stride, ho, wo)[...] += per_window[:, :, :, :, u, v]
     return out
 
 
