@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from engine.errors import NNTError
 from engine.layer import Layer, record_activation, record_activation_backward
 from engine.numfmt import fmt_num
 from engine.ops import get_activation
@@ -241,6 +242,10 @@ class Conv2DLayer(Layer):
     def __init__(self, spec, index):
         super().__init__(spec, index, batch_axis=0)
         self.act = get_activation(spec.activation, spec.alpha)
+        if not self.act.elementwise:
+            raise NNTError(f"layer {index} (conv2d): {self.act.name} runs over a vector of classes, not over "
+                           f"maps; use relu, sigmoid or tanh here and put {self.act.name} on a dense layer "
+                           f"after '- flatten: {{}}'")
         self.has_act = self.act.name != "linear"
         self.out_name = "a" if self.has_act else "z"
 

@@ -337,3 +337,12 @@ def test_avgpool_records_no_mask_and_maxpool_does():
     # overlapping windows: the mask counts how many windows pick each position; 4 windows in all per map
     assert t.display("L2.mask").shape == (3, 3, 3)
     close(t.display("L2.mask").sum(axis=(1, 2)), [4, 4, 4])
+
+
+def test_softmax_on_conv_maps_is_a_one_line_error():
+    from engine.errors import NNTError
+    spec = {"input": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]], "target": [1], "loss": "bce",
+            "layers": [{"conv2d": {"filters": [[1, 0], [0, 1]], "bias": [0], "activation": "softmax"}},
+                       {"flatten": {}}, {"dense": {"W": [[1, 1, 1, 1]], "b": [0], "activation": "sigmoid"}}]}
+    with pytest.raises(NNTError, match=r"layer 1 \(conv2d\): softmax .* flatten"):
+        walk(spec, WalkOptions())
