@@ -244,3 +244,14 @@ def test_conv_tool_through_the_model():
     first = next(s for s in tool["result"]["steps"] if s["id"] == "L1.z")
     assert first["value"] == [[[1.4, 1.4], [1.4, 1.4]]]
     assert out["reply"] == "The feature map is built by sliding the filter."
+
+
+def test_direct_answer_with_an_invented_number_is_rewritten_then_replaced():
+    with ScriptedLLM([text("Hi! Most networks have 42 layers."), text("Hi! Load a network to begin.")]) as llm:
+        out = Tutor(llm).say("hello tutor")
+    assert len(llm.requests) == 2 and "42" in llm.requests[1]["messages"][-1]["content"]
+    assert out["reply"] == "Hi! Load a network to begin." and out["route"] == "answer"
+    with ScriptedLLM([text("There are 42 layers."), text("No, 43 layers.")]) as llm:
+        out = Tutor(llm).say("hello tutor")
+    assert len(llm.requests) == 2  # no third call: the rest of the turn runs offline
+    assert "did not compute" in out["notices"][0] and "43" not in out["reply"]
