@@ -149,50 +149,103 @@ def element(value, index: tuple | None):
         raise NNTError(f"index {list(index)} is outside a value of shape {arr.shape}") from None
 
 
-def student_overrides(trace, step_id: str, own: dict) -> tuple[dict, bool, list[str]]:
+def student_overrides(trace, step_id: str, own: dict, depth: int = 4) -> tuple[dict, bool, list[str]]:
     """The inputs of a step with the student's own claimed values written over the true ones.
 
     `own` maps step id -> (display array with NaN where the student said nothing, had_error).
-    Returns (overrides, any input carried an error, ids used).
+    An input the student did not write is recomputed from the student's values further back
+    (up to `depth` steps), so a loss written after the per-sample losses were skipped is still
+    judged from the student's own predictions. Returns (overrides, any input carried an error, ids).
     """
     overrides, earlier_error, used = {}, False, []
     for src in trace[step_id].inputs:
-        if src not in own:
+        found = _own_value(trace, src, own, depth)
+        if found is None:
             continue
-        values, had_error = own[src]
-        true = np.array(trace.display(src), dtype=np.float64)
-        mine = np.asarray(values, dtype=np.float64)
-        if mine.shape != true.shape:
-            if mine.size != true.size:
-                continue
-            mine = mine.reshape(true.shape)
-        mask = np.isfinite(mine)
-        if not mask.any():
-            continue
-        true[mask] = mine[mask]
-        overrides[src] = true
+        overrides[src], had_error = found
         used.append(src)
         earlier_error = earlier_error or had_error
     return overrides, earlier_error, used
 
 
-def recompute_spread(trace, step_id: str, index, overrides: dict, decimals: dict) -> float:
-    """How much the recomputed value moves when each overridden input moves by its rounding.
+def _own_value(trace, sid: str, own: dict, depth: int):
+    """(display value, had_error) of a step as the student's own numbers make it, or None."""
+    if sid in own:
+        values, had_error = own[sid]
+        true = np.array(trace.display(sid), dtype=np.float64)
+        mine = np.asarray(values, dtype=np.float64)
+        if mine.shape != true.shape:
+            if mine.size != true.size:
+                return None
+            mine = mine.reshape(true.shape)
+        mask = np.isfinite(mine)
+        if not mask.any():
+            return None
+        if mask.all():
+            return mine, had_error
+        # elements the student did not write: recomputed from their other numbers when possible
+        deeper = _own_value_from_inputs(trace, sid, own, depth)
+        base = deeper[0] if deeper is not None else true
+        base = np.array(base, dtype=np.float64)
+        base[mask] = mine[mask]
+        return base, had_error or (deeper is not None and deeper[1])
+    return _own_value_from_inputs(trace, sid, own, depth)
 
-    `decimals` maps input id -> decimals the student showed for it. One recomputation per input.
+
+def _own_value_from_inputs(trace, sid: str, own: dict, depth: int):
+    step = trace[sid]
+    if depth <= 0 or step.op is None:
+        return None
+    overrides, had_error = {}, False
+    for src in step.inputs:
+        found = _own_value(trace, src, own, depth - 1)
+        if found is not None:
+            overrides[src], err = found
+            had_error = had_error or err
+    if not overrides:
+        return None
+    try:
+        return np.asarray(trace.recompute(sid, overrides), dtype=np.float64), had_error
+    except (NNTError, ValueError, IndexError):
+        return None
+
+
+MAX_BUMPS = 64  # elements bumped one by one; larger inputs are bumped all at once
+
+
+def recompute_spread(trace, step_id: str, index, overrides: dict, decimals: dict) -> float:
+    """How much the recomputed value moves when each overridden input moves by its rounding:
+    Σ over written elements of |change| when that element moves by half its last unit.
+
+    `decimals` maps input id -> decimals the student showed for it; an input recomputed from the
+    student's earlier numbers (not written) takes the fewest decimals the student showed.
     """
     if not overrides:
         return 0.0
-    base = element(trace.recompute(step_id, overrides), index)
-    spread = np.zeros_like(np.asarray(base, dtype=np.float64))
+    base = np.asarray(element(trace.recompute(step_id, overrides), index), dtype=np.float64)
+    spread = np.zeros_like(base)
+    fallback = min(decimals.values()) if decimals else None
     for src, val in overrides.items():
-        d = decimals.get(src)
-        if not d or trace[src].op is None:
-            continue  # whole numbers and given values are exact
-        bumped = dict(overrides)
-        bumped[src] = np.asarray(val) + half_unit(d)
-        moved = element(trace.recompute(step_id, bumped), index)
-        spread = spread + np.abs(np.asarray(moved) - np.asarray(base))
+        if trace[src].op is None:
+            continue  # given values are exact
+        d = decimals.get(src, fallback)
+        if not d:
+            continue
+        h = half_unit(d)
+        val = np.asarray(val, dtype=np.float64)
+        bumps = [np.full(val.shape, h)] if val.size > MAX_BUMPS else []
+        if not bumps:
+            for k in range(val.size):
+                b = np.zeros(val.size)
+                b[k] = h
+                bumps.append(b.reshape(val.shape))
+        for b in bumps:
+            moves = []
+            for sign in (1.0, -1.0):  # the gentler side: a tie or kink may jump on one side only
+                bumped = dict(overrides)
+                bumped[src] = val + sign * b
+                moves.append(np.abs(np.asarray(element(trace.recompute(step_id, bumped), index)) - base))
+            spread = spread + np.minimum(moves[0], moves[1])
     return spread
 
 

@@ -342,6 +342,7 @@ class Symbol:
     wrong: bool = False
     line: int = 0
     rounded: bool = True   # a computed result as written (its rounding may move later steps)
+    slip: bool = False     # judged wrong itself (not merely carrying an earlier error)
 
 
 class Table:
@@ -350,9 +351,11 @@ class Table:
     def __init__(self):
         self.symbols: dict[str, Symbol] = {}
         self.computed: list[float] = []   # engine values (spec mode)
-        self.claimed: list[float] = []    # values the text computed
+        self.claimed: list[float] = []    # results the text computed, as written
+        self.true_values: list[float] = []  # true values of the steps the text computed (spec mode)
         self.givens: set[float] = set()   # values the spec gives (exact, never rounded)
-        self.wrong_literals: dict[str, float] = {}   # text of a wrong claimed number -> its true value
+        self.wrong_literals: dict[str, float] = {}   # text of a wrong or carried number -> its true value
+        self.slips: set[str] = set()                 # texts of numbers judged wrong (not rounded values)
 
     def own(self, name: str):
         sym = self.symbols.get(canon(name))
@@ -364,7 +367,7 @@ class Table:
             return None
         return sym.own if sym.true is None else sym.true
 
-    def set(self, name: str, index, own, true, decimals, wrong, line, computed=True):
+    def set(self, name: str, index, own, true, decimals, wrong, line, computed=True, slip=False):
         key = canon(name)
         own = np.asarray(own, dtype=np.float64)
         true = None if true is None else np.asarray(true, dtype=np.float64)
@@ -383,35 +386,30 @@ class Table:
             except ValueError:
                 tbase[index] = own
             self.symbols[key] = Symbol(base, tbase, decimals, wrong or (sym.wrong if sym else False), line,
-                                       computed or (sym.rounded if sym else False))
+                                       computed or (sym.rounded if sym else False),
+                                       slip or (sym.slip if sym else False))
         else:
-            self.symbols[key] = Symbol(own, true, decimals, wrong, line, computed)
-        if computed and not (wrong and sym_is_wrong_claim(own, true)):
+            self.symbols[key] = Symbol(own, true, decimals, wrong, line, computed, slip)
+        if computed and not slip:
             self.claimed.extend(np.atleast_1d(own).ravel().tolist())
 
     def is_rounded_intermediate(self, lit: Node) -> bool:
-        """A written number that rounds a value computed earlier (the student's, the true value of
-        a step the student wrote, or with ≥ 3 decimals any engine value), not a given as such."""
-        if lit.decimals < 1 or lit.text in self.wrong_literals:
+        """A written number that is a computed result rounded: one the student wrote as a result
+        before, or (≥ 2 decimals) the rounding of a result's true value, or (≥ 3 decimals, not a
+        given) the rounding of any engine value. Its rounding may move later results."""
+        if lit.decimals < 1 or lit.text in self.slips:
             return False
+        value = abs(lit.value)
         h = half_unit(lit.decimals) * 1.0001
-        for pool, min_decimals, strict in ((self.claimed, 1, False), (self.computed, 3, True)):
-            if lit.decimals < min_decimals or not pool or (strict and lit.value in self.givens):
+        if self.claimed and np.any(np.abs(np.abs(np.asarray(self.claimed)) - value) <= 1e-12 * max(value, 1)):
+            return True
+        for pool, min_decimals, skip_givens in ((self.true_values, 2, False), (self.computed, 3, True)):
+            if lit.decimals < min_decimals or not pool or (skip_givens and lit.value in self.givens):
                 continue
-            diff = np.abs(np.abs(np.asarray(pool)) - abs(lit.value))
-            near = diff <= h
-            if strict:
-                near &= diff > 1e-12 * max(abs(lit.value), 1.0)
-            if np.any(near):
+            diff = np.abs(np.abs(np.asarray(pool)) - value)
+            if np.any((diff <= h) & (diff > 1e-12 * max(value, 1.0))):
                 return True
         return False
-
-
-def sym_is_wrong_claim(own, true) -> bool:
-    """A value that is not the rounding of its true value (a wrong result, not a rounded one)."""
-    if true is None or np.shape(own) != np.shape(true):
-        return False
-    return not np.allclose(own, true, rtol=1e-3, atol=1e-9)
 
 
 def _grow(arr, index):
@@ -487,7 +485,7 @@ class Checker:
                 spread = spread + np.abs(moved - base)
         for name in dict.fromkeys(_names(node)):
             sym = self.table.symbols.get(canon(name))
-            if sym is None or not sym.decimals or not sym.rounded or sym.wrong:
+            if sym is None or not sym.decimals or not sym.rounded or sym.slip:
                 continue
             h = half_unit(sym.decimals)
             resolve = self._resolve_own if own else self._resolve_true
@@ -528,12 +526,23 @@ class Checker:
         if self.trace is not None and chain.label:
             cands = align_name(chain.label, chain.index, self.trace)
             target = self._pick(cands, chain)
-        values = []
+        values, kept, failures = [], [], []
         for p in chain.parts:
             try:
                 values.append(self.evaluate(p.node, True))
+                kept.append(p)
             except ExprError as exc:
-                values.append(exc)
+                failures.append((p, exc))
+        if failures:
+            # forms that cannot be computed (a name never given a value) are left out; their
+            # neighbours still restate the same quantity and are checked
+            if target is None and kept:
+                p, exc = failures[0]
+                self.claims.append(Claim(p.line, chain.text, _plain(values[-1]), verdict="unchecked",
+                                         reason=str(exc), label=chain.label or ""))
+            if not kept:
+                return
+            chain = Chain(chain.line, chain.label, chain.index, kept, chain.text)
         try:
             true0 = self.evaluate(chain.parts[0].node, False, self._wrong_literal_overrides(chain.parts[0].node))
         except ExprError:
@@ -617,6 +626,8 @@ class Checker:
                     lit = literals(part.node)[0]
                     sign = -1.0 if part.node.kind == "neg" else 1.0
                     self.table.wrong_literals[lit.text] = sign * float(np.asarray(true0).ravel()[0])
+                    if verdict == "wrong":
+                        self.table.slips.add(lit.text)
             final_verdict, final_value = verdict, claimed
             final_decimals = _decimals_of(part.node)
         if chain.label and final_value is not None:
@@ -628,6 +639,10 @@ class Checker:
             return None
         if len(cands) == 1:
             return cands[0]
+        if chain.index is not None:  # an explicit index says which element: never re-guess by value
+            exact = [c for c in cands if c[1] == tuple(chain.index)]
+            if exact:
+                return exact[0]
         for p in reversed(chain.parts):
             try:
                 v = self.evaluate(p.node, True)
@@ -674,7 +689,7 @@ class Checker:
         computed = not (len(chain.parts) == 1 and chain.parts[0].node.kind in ("num", "vec", "neg")) \
             or _names_computed_quantity(chain.label)
         self.table.set(chain.label, chain.index, own, true if true is not None else own, decimals,
-                       wrong, chain.line, computed)
+                       wrong, chain.line, computed, verdict == "wrong")
         if self.trace is not None:
             cands = align_name(chain.label, chain.index, self.trace)
             target = self._pick(cands, chain) if cands else None
@@ -693,7 +708,7 @@ class Checker:
                     return
                 self.own[sid] = (cur, had or wrong)
                 if self.trace[sid].phase != "given":
-                    self.table.claimed.extend(np.atleast_1d(_element(self.trace.display(sid), idx))
+                    self.table.true_values.extend(np.atleast_1d(_element(self.trace.display(sid), idx))
                                           .ravel()[:1000].tolist())
                 if decimals is not None:
                     self.own_decimals[sid] = max(decimals, self.own_decimals.get(sid, 0))
@@ -1177,10 +1192,11 @@ def student_name(step_id: str) -> str | None:
             "dW": f"∂L/∂W{k}", "db": f"∂L/∂b{k}", "W_new": f"W{k}_new", "b_new": f"b{k}_new"}[what]
 
 
-def student_walkthrough(trace, decimals: int, max_elements: int = 16) -> str:
-    """The trace's computed steps as hand-written lines, every number rounded to `decimals`:
-    `z1[0] = 0.15×0.5 + 0.2×0.8 + 0.35 = 0.585`."""
-    lines = []
+def student_lines(trace, decimals: int, max_elements: int = 16,
+                  plain: set | None = None) -> list[tuple[str, tuple, str]]:
+    """(step id, element index, line) for every computed element, as a student writes it:
+    `z1[0] = 0.15×0.5 + 0.2×0.8 + 0.35 = 0.585`. Elements in `plain` are written as value only."""
+    out = []
     for step in trace:
         if step.phase == "given" or step.id.endswith((".mask", ".samples")):
             continue
@@ -1190,15 +1206,22 @@ def student_walkthrough(trace, decimals: int, max_elements: int = 16) -> str:
             if count >= max_elements:
                 break
             shown_value = f"{value[idx]:.{decimals}f}"
-            try:
-                body = trace.expand(step.id, idx, decimals).split(" = ")
-            except NNTError:
-                body = []
+            body = []
+            if not plain or (step.id, idx) not in plain:
+                try:
+                    body = trace.expand(step.id, idx, decimals).split(" = ")
+                except NNTError:
+                    body = []
             middle = " = ".join(body[1:-1]) if len(body) >= 3 else ""
             if "softmax(" in middle or "more terms" in middle:
                 middle = ""  # engine shorthand, not how a student writes it
             label = f"{name}{_index_text(idx) if idx else ''}" if name else ""
             parts = [p for p in (label, middle, shown_value) if p]
             if len(parts) >= 2:
-                lines.append(" = ".join(parts))
-    return "\n".join(lines) + "\n"
+                out.append((step.id, tuple(idx), " = ".join(parts)))
+    return out
+
+
+def student_walkthrough(trace, decimals: int, max_elements: int = 16) -> str:
+    """The trace's computed steps as hand-written lines, every number rounded to `decimals`."""
+    return "\n".join(line for _, _, line in student_lines(trace, decimals, max_elements)) + "\n"
