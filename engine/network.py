@@ -222,6 +222,8 @@ def _conventions_shown(spec: NetworkSpec) -> dict:
             "batch_reduction": spec.conventions["batch_reduction"] + f" over m = {spec.batch_size}",
             "layout": "W is (n_out, n_in), z = W·a + b; samples are columns",
             "logs": "natural log, clipped at 1e-12", "relu′(0)": "0"}
+    if any(l.kind == "conv2d" for l in spec.layers):
+        conv["conv"] = "cross-correlation (no kernel flip), filters W (C_out, C_in, k, k), maps (C, H, W)"
     if any(l.kind == "pool" and l.mode == "max" for l in spec.layers):
         conv["maxpool_ties"] = spec.conventions["maxpool_ties"] + (
             " (gradient to the first maximum in row-major order)"

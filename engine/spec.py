@@ -161,13 +161,22 @@ def parse_network(data: dict, loss_override: str | None = None,
         raise NNTError("missing field 'layers': give a list such as "
                        "- dense: {W: [[...]], b: [...], activation: sigmoid}")
     layers = [_parse_layer(item, i) for i, item in enumerate(layers_raw, 1)]
-    image_input = layers[0].kind in ("conv2d", "pool", "flatten")
+    structural = next((l for l in layers if l.kind != "activation"), layers[0])
+    image_input = structural.kind in ("conv2d", "pool", "flatten")
     x, m = _parse_input(data["input"], image_input)
     if x.size > MAX_ELEMENTS:
         raise NNTError(f"input has {x.size} numbers; the limit is {MAX_ELEMENTS}")
     shape = x.shape[1:] if image_input else (x.shape[0],)
     for i, layer in enumerate(layers, 1):
+        if layer.kind == "conv2d" and len(shape) == 3:
+            padded = m * shape[0] * (shape[1] + 2 * layer.padding) * (shape[2] + 2 * layer.padding)
+            if padded > MAX_ELEMENTS:
+                raise NNTError(f"layer {i} (conv2d): padding {layer.padding} makes {padded} numbers; "
+                               f"the limit is {MAX_ELEMENTS}, use less padding")
         shape = _check_layer(layer, i, shape)
+        if m * int(np.prod(shape)) > MAX_ELEMENTS:
+            raise NNTError(f"layer {i} ({layer.kind}) outputs {m}×{'×'.join(map(str, shape))} numbers; "
+                           f"the limit is {MAX_ELEMENTS}, use a smaller input or layer")
     out_dim = shape[0] if len(shape) == 1 else None
 
     loss = loss_override or data.get("loss")
@@ -295,6 +304,9 @@ def _check_layer(layer, i: int, shape: tuple) -> tuple:
                            f"maps (give the input as nested lists, channels first)")
         c, h, w = shape
         c_out, c_in, kh, kw = layer.W.shape
+        if layer.activation == "softmax":
+            raise NNTError(f"layer {i} (conv2d): softmax needs a vector of class scores; use relu here and "
+                           f"softmax on a dense layer after '- flatten: {{}}'")
         if c_in != c:
             raise NNTError(f"layer {i} (conv2d): filters are {layer.W.shape} (C_out, C_in, k, k) but the "
                            f"input has {c} channel(s); make C_in = {c}")

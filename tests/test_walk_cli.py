@@ -127,3 +127,31 @@ def test_missing_file_and_whole_process_has_no_traceback(tmp_path):
 def test_convention_errors(capsys):
     code, _, err = walk_cli(capsys, R2, "--convention", "maxpool_ties=random")
     assert code == 2 and "maxpool_ties" in err and "first" in err
+
+
+CONV_BAD = [
+    ("softmax conv", {"conv2d": {"filters": [[1, 0], [0, 1]], "activation": "softmax"}}, ["layer 1", "softmax"]),
+    ("huge padding", {"conv2d": {"filters": [[1, 0], [0, 1]], "padding": 100000}}, ["layer 1", "padding", "limit"]),
+]
+
+
+@pytest.mark.parametrize("name,layer,words", CONV_BAD, ids=[c[0] for c in CONV_BAD])
+def test_conv_spec_errors_are_one_line(capsys, tmp_path, name, layer, words):
+    import json as _json
+    path = tmp_path / "bad.json"
+    path.write_text(_json.dumps({"input": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]],
+                                 "layers": [layer, {"flatten": {}}]}))
+    code, _, err = walk_cli(capsys, str(path))
+    assert code == 2 and err.count("\n") == 1
+    for word in words:
+        assert word in err
+
+
+def test_image_whose_first_layer_is_an_activation(capsys, tmp_path):
+    path = tmp_path / "img.yaml"
+    path.write_text("input: [[0.1, -0.2], [0.3, 0.4]]\nlayers:\n  - activation: relu\n  - maxpool: {size: 2}\n"
+                    "  - flatten: {}\n")
+    code, out, _ = walk_cli(capsys, str(path), "--format", "json")
+    assert code == 0
+    steps = {s["id"]: s for s in json.loads(out)["steps"]}
+    assert steps["L2.a"]["value"] == [[[0.4]]]   # max of relu([0.1, -0.2, 0.3, 0.4]) = 0.4
