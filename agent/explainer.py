@@ -22,6 +22,7 @@ from engine.errors import NNTError
 from engine.numfmt import fmt_array
 from tools.engine_tools import trace_for
 
+MAX_TEMPLATE_CHARS = 16_000  # the model reads at most this much of a long walkthrough
 LEVEL_NAMES = {1: "nudge", 2: "pointer to the step", 3: "worked step"}
 
 
@@ -203,9 +204,12 @@ def write(state: ExplainerState, runtime) -> Command[Literal["guard", "fallback"
              "results": "the tool results",
              "hint": f"hint rung {state.get('level')} ({LEVEL_NAMES.get(state.get('level'), '')}): do not "
                      f"reveal any value the hint does not show"}[state["mode"]]
+    results = state["template"]
+    if len(results) > MAX_TEMPLATE_CHARS:
+        results = results[:MAX_TEMPLATE_CHARS] + "\n\n(the rest of the walkthrough is omitted here)"
     messages = [SystemMessage(load_prompt("explain")),
                 HumanMessage(f"Level: {level}.\nThe student said: {state.get('question') or '(slash command)'}"
-                             f"\n\nEngine results (the only numbers you may use):\n\n{state['template']}")]
+                             f"\n\nEngine results (the only numbers you may use):\n\n{results}")]
     if state.get("offending"):
         messages += [AIMessage(state.get("draft", "")), HumanMessage(retry_instruction(state["offending"]))]
     try:

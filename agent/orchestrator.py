@@ -18,7 +18,7 @@ from langgraph.types import Command
 from agent.grounding import grounding_for, retry_instruction
 from agent.explainer import resolve_step
 from agent.llm import LLMUnavailable, call, chat_model_for, load_prompt, offline_notice
-from agent.router import Decision, from_request, looks_worked, route_text
+from agent.router import Decision, from_request, route_text
 from agent.state import RESET, context_of, last_user_text
 from engine.errors import NNTError
 from tools.engine_tools import run_tool, trace_for, validate_spec
@@ -191,8 +191,9 @@ def _route_results(context, state, text, ai, results, update) -> Command[Route]:
                       hint_level=0, mode="walkthrough", route="load")
         return Command(goto="explain", update=update)
     if "check_homework" in names:
+        # the student's own text is checked, never the model's copy of it (which it could have altered)
         arg = next(r for r in results if r["name"] == "check_homework")["args"].get("text", "")
-        update.update(homework=text if looks_worked(text) else arg, route="check")
+        update.update(homework=text or arg, route="check")
         return Command(goto="check", update=update)
     if "search_concepts" in names:
         arg = next(r for r in results if r["name"] == "search_concepts")["args"].get("query")
