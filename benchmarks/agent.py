@@ -15,6 +15,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def llm_table() -> list[dict]:
 
 def wall(cmd: list[str], repeats: int = 5) -> float:
     """Median wall time of a fresh process (start-up included), in seconds."""
-    env = dict(os.environ, NNT_DATA_DIR=str(ROOT / ".bench-data"))
+    env = dict(os.environ, NNT_DATA_DIR=tempfile.mkdtemp(prefix="nnt-bench-"))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         env.pop(var, None)
     times = []
