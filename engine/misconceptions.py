@@ -309,6 +309,7 @@ def diagnose(trace, target, claimed, tol, own: dict | None = None,
     if trace is not None and target is not None:
         sid, index = target
         true = element(trace.display(sid), index)
+        matches = []
         for m in CATALOGUE:
             try:
                 for alt in m.alternatives(trace, sid):
@@ -318,9 +319,14 @@ def diagnose(trace, target, claimed, tol, own: dict | None = None,
                     if np.shape(alt_e) != np.shape(true):
                         continue
                     if close(claimed, alt_e, tol) and not close(true, alt_e, tol):
-                        return m.name, f"{m.title}: {m.hint}"
+                        matches.append(m)
+                        break
             except (NNTError, ValueError, IndexError, KeyError, TypeError):
                 continue
+        if matches:
+            first, others = matches[0], matches[1:]
+            also = "; the same number also comes from: " + ", ".join(o.title for o in others) if others else ""
+            return first.name, f"{first.title}: {first.hint}{also}"
     if link_values is not None:
         own_value, _ = link_values
         if own_value is not None:

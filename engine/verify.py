@@ -210,41 +210,54 @@ def _own_value_from_inputs(trace, sid: str, own: dict, depth: int):
         return None
 
 
-MAX_BUMPS = 64  # elements bumped one by one; larger inputs are bumped all at once
+MAX_BUMPS = 64  # elements bumped one by one; beyond this, each written step is bumped as a whole
 
 
-def recompute_spread(trace, step_id: str, index, overrides: dict, decimals: dict) -> float:
-    """How much the recomputed value moves when each overridden input moves by its rounding:
-    Σ over written elements of |change| when that element moves by half its last unit.
+def _reached(trace, step_id: str, own: dict, depth: int) -> list[str]:
+    """The steps the student wrote that a recomputation of step_id draws on (within depth)."""
+    out, frontier = [], list(trace[step_id].inputs)
+    for _ in range(depth):
+        nxt = []
+        for sid in frontier:
+            if sid in own:
+                if sid not in out:
+                    out.append(sid)
+            elif trace[sid].op is not None:
+                nxt.extend(trace[sid].inputs)
+        frontier = nxt
+    return out
 
-    `decimals` maps input id -> decimals the student showed for it; an input recomputed from the
-    student's earlier numbers (not written) takes the fewest decimals the student showed.
-    """
-    if not overrides:
-        return 0.0
-    base = np.asarray(element(trace.recompute(step_id, overrides), index), dtype=np.float64)
+
+def recompute_spread(trace, step_id: str, index, own: dict, decimals: dict, depth: int = 4):
+    """How much the value recomputed from the student's numbers moves when each number they wrote
+    moves by half its last shown unit: Σ |change|, each taken on the gentler side (a tie or a kink
+    may jump on one side only). Given values and whole numbers are exact."""
+    base_over, _, _ = student_overrides(trace, step_id, own, depth)
+    base = np.asarray(element(trace.recompute(step_id, base_over), index), dtype=np.float64)
     spread = np.zeros_like(base)
-    fallback = min(decimals.values()) if decimals else None
-    for src, val in overrides.items():
-        if trace[src].op is None:
-            continue  # given values are exact
-        d = decimals.get(src, fallback)
-        if not d:
-            continue
-        h = half_unit(d)
-        val = np.asarray(val, dtype=np.float64)
-        bumps = [np.full(val.shape, h)] if val.size > MAX_BUMPS else []
-        if not bumps:
-            for k in range(val.size):
-                b = np.zeros(val.size)
+    sources = [s for s in _reached(trace, step_id, own, depth)
+               if trace[s].op is not None and decimals.get(s)]
+    n_elements = sum(np.size(own[s][0]) for s in sources)
+    for src in sources:
+        values, had = own[src]
+        values = np.asarray(values, dtype=np.float64)
+        h = half_unit(decimals[src])
+        if n_elements > MAX_BUMPS:
+            bumps = [np.where(np.isfinite(values), h, 0.0)]
+        else:
+            bumps = []
+            for k in np.flatnonzero(np.isfinite(values.ravel())):
+                b = np.zeros(values.size)
                 b[k] = h
-                bumps.append(b.reshape(val.shape))
+                bumps.append(b.reshape(values.shape))
         for b in bumps:
             moves = []
-            for sign in (1.0, -1.0):  # the gentler side: a tie or kink may jump on one side only
-                bumped = dict(overrides)
-                bumped[src] = val + sign * b
-                moves.append(np.abs(np.asarray(element(trace.recompute(step_id, bumped), index)) - base))
+            for sign in (1.0, -1.0):
+                bumped = dict(own)
+                bumped[src] = (values + sign * b, had)
+                over, _, _ = student_overrides(trace, step_id, bumped, depth)
+                moved = np.asarray(element(trace.recompute(step_id, over), index), dtype=np.float64)
+                moves.append(np.abs(moved - base))
             spread = spread + np.minimum(moves[0], moves[1])
     return spread
 
@@ -265,7 +278,7 @@ def judge_step(trace, step_id: str, index, claimed, tol, own: dict, decimals: di
         return ("rounding" if close(claimed, true, 2 * np.asarray(tol)) else "wrong"), true, None
     try:
         mine = element(trace.recompute(step_id, overrides), index)
-        spread = recompute_spread(trace, step_id, index, overrides, decimals) if user_tol is None else 0
+        spread = recompute_spread(trace, step_id, index, own, decimals) if user_tol is None else 0
     except (NNTError, ValueError, FloatingPointError):
         return "wrong", true, None
     widened = np.asarray(tol) + spread

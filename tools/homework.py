@@ -391,25 +391,29 @@ class Table:
         else:
             self.symbols[key] = Symbol(own, true, decimals, wrong, line, computed, slip)
         if computed and not slip:
-            self.claimed.extend(np.atleast_1d(own).ravel().tolist())
+            self.claimed.extend((v, decimals) for v in np.atleast_1d(own).ravel().tolist())
 
-    def is_rounded_intermediate(self, lit: Node) -> bool:
-        """A written number that is a computed result rounded: one the student wrote as a result
-        before, or (≥ 2 decimals) the rounding of a result's true value, or (≥ 3 decimals, not a
-        given) the rounding of any engine value. Its rounding may move later results."""
+    def rounding_decimals(self, lit: Node) -> int | None:
+        """Decimals to which a written number was rounded, when it is a computed result: one the
+        student wrote as a result before (the decimals shown there count, 1.4 may be 1.4000),
+        or (≥ 2 decimals) the rounding of a result's true value, or (≥ 3 decimals, not a given)
+        the rounding of any engine value. None: an exact number."""
         if lit.decimals < 1 or lit.text in self.slips:
-            return False
+            return None
         value = abs(lit.value)
+        if self.claimed:
+            vals = np.abs(np.asarray([v for v, _ in self.claimed]))
+            same = np.abs(vals - value) <= 1e-12 * max(value, 1)
+            if same.any():
+                return max([lit.decimals] + [d for (v, d), s in zip(self.claimed, same) if s and d])
         h = half_unit(lit.decimals) * 1.0001
-        if self.claimed and np.any(np.abs(np.abs(np.asarray(self.claimed)) - value) <= 1e-12 * max(value, 1)):
-            return True
         for pool, min_decimals, skip_givens in ((self.true_values, 2, False), (self.computed, 3, True)):
             if lit.decimals < min_decimals or not pool or (skip_givens and lit.value in self.givens):
                 continue
             diff = np.abs(np.abs(np.asarray(pool)) - value)
             if np.any((diff <= h) & (diff > 1e-12 * max(value, 1.0))):
-                return True
-        return False
+                return lit.decimals
+        return None
 
 
 def _grow(arr, index):
@@ -470,13 +474,18 @@ class Checker:
         """How far the value may move when each written number moves by half its last unit."""
         base = self.evaluate(node, own)
         spread = np.zeros_like(np.asarray(base, dtype=np.float64))
-        lits = [l for l in literals(node)
-                if (not only_rounded and (l.decimals > 0 or abs(l.value) >= 10)) or
-                (only_rounded and self.table.is_rounded_intermediate(l))]
+        lits = []
+        for l in literals(node):
+            if only_rounded:
+                d = self.table.rounding_decimals(l)
+                if d is not None:
+                    lits.append((l, d))
+            elif l.decimals > 0 or abs(l.value) >= 10:
+                lits.append((l, l.decimals))
         if len(lits) > MAX_SPREAD_TERMS:
             return spread + 1e-3 * np.abs(base)
-        for lit in lits:
-            h = half_unit(lit.decimals) if lit.decimals > 0 else 0.5
+        for lit, d in lits:
+            h = half_unit(d) if d > 0 else 0.5
             try:
                 moved = self.evaluate(node, own, {id(lit): lit.value + h})
             except ExprError:
@@ -619,7 +628,8 @@ class Checker:
             self._claim(chain, text, claimed, expected, verdict, step, from_own, tol, part.line,
                         link=(prev, part))
             if verdict != "wrong":
-                self.table.claimed.extend(np.atleast_1d(claimed).ravel()[:1000].tolist())
+                d = _decimals_of(part.node)
+                self.table.claimed.extend((v, d) for v in np.atleast_1d(claimed).ravel()[:1000].tolist())
             if verdict in ("wrong", "carried"):
                 chain_error = True
                 if part.node.kind in ("num", "neg") and true0 is not None and np.size(true0) == 1:
@@ -1152,7 +1162,7 @@ def check_answers(data: dict, text: str, spec: dict | None, rtol=None, atol=None
         d = _decimals_of(node)
         if d is not None:
             checker.own_decimals[sid] = max(d, checker.own_decimals.get(sid, 0))
-        checker.table.claimed.extend(np.atleast_1d(v).ravel()[:1000].tolist())
+        checker.table.claimed.extend((x, _decimals_of(node)) for x in np.atleast_1d(v).ravel()[:1000].tolist())
     checker.claims.sort(key=lambda c: c.line)
     return CheckReport(checker.claims, source)
 
