@@ -244,8 +244,10 @@ def _label_of(part0: list[Token]) -> tuple[str | None, tuple | None, list[Token]
     return None, None, part0
 
 
-def read_chains(text_lines: list[str], known: set[str]) -> list[Chain]:
-    """Every arithmetic chain of the text, with continuations over consecutive lines merged."""
+def read_chains(text_lines: list[str], known: set[str], unreadable: list | None = None) -> list[Chain]:
+    """Every arithmetic chain of the text, with continuations over consecutive lines merged.
+    Lines too long or too odd to read are listed in `unreadable` as (line, reason)."""
+    unreadable = [] if unreadable is None else unreadable
     chains: list[Chain] = []
     last_line_with_chain = -10
     for no, raw in enumerate(text_lines, 1):
@@ -255,12 +257,14 @@ def read_chains(text_lines: list[str], known: set[str]) -> list[Chain]:
         if "=" not in line and "≈" not in line:
             continue
         if len(line) > MAX_LINE:
-            raise NNTError(f"line {no} has {len(line)} characters (limit {MAX_LINE}); "
-                           f"break long lines of working into one step per line")
+            unreadable.append((no, f"the line has {len(line)} characters (limit {MAX_LINE}); "
+                                   f"write one step per line"))
+            continue
         try:
             tokens = tokenize(line, lenient=True)
         except ExprError as exc:
-            raise NNTError(f"line {no}: {exc}") from None
+            unreadable.append((no, str(exc)))
+            continue
         first_clause = True
         for clause in _split_clauses(tokens, known):
             groups, cur = [], []
@@ -350,9 +354,9 @@ class Table:
 
     def __init__(self):
         self.symbols: dict[str, Symbol] = {}
-        self.computed: list[float] = []   # engine values (spec mode)
-        self.claimed: list[float] = []    # results the text computed, as written
-        self.true_values: list[float] = []  # true values of the steps the text computed (spec mode)
+        self.computed = _Pool()      # engine values (spec mode)
+        self.claimed = _Written()    # results the text computed, as written, with their decimals
+        self.true_values = _Pool()   # true values of the steps the text computed (spec mode)
         self.givens: set[float] = set()   # values the spec gives (exact, never rounded)
         self.wrong_literals: dict[str, float] = {}   # text of a wrong or carried number -> its true value
         self.slips: set[str] = set()                 # texts of numbers judged wrong (not rounded values)
@@ -401,19 +405,57 @@ class Table:
         if lit.decimals < 1 or lit.text in self.slips:
             return None
         value = abs(lit.value)
-        if self.claimed:
-            vals = np.abs(np.asarray([v for v, _ in self.claimed]))
-            same = np.abs(vals - value) <= 1e-12 * max(value, 1)
-            if same.any():
-                return max([lit.decimals] + [d for (v, d), s in zip(self.claimed, same) if s and d])
+        written = self.claimed.decimals(value)
+        if written is not None:
+            return max(lit.decimals, written)
         h = half_unit(lit.decimals) * 1.0001
         for pool, min_decimals, skip_givens in ((self.true_values, 2, False), (self.computed, 3, True)):
-            if lit.decimals < min_decimals or not pool or (skip_givens and lit.value in self.givens):
+            if lit.decimals < min_decimals or (skip_givens and lit.value in self.givens):
                 continue
-            diff = np.abs(np.abs(np.asarray(pool)) - value)
-            if np.any((diff <= h) & (diff > 1e-12 * max(value, 1.0))):
+            if pool.near(value, h, exclude_equal=True):
                 return lit.decimals
         return None
+
+
+class _Pool:
+    """Absolute values, searchable for a neighbour within a distance (sorted lazily)."""
+
+    def __init__(self):
+        self.items: list[float] = []
+        self._sorted = np.empty(0)
+        self._dirty = False
+
+    def extend(self, values) -> None:
+        self.items.extend(abs(float(v)) for v in values)
+        self._dirty = True
+
+    def near(self, value: float, h: float, exclude_equal: bool = False) -> bool:
+        if not self.items:
+            return False
+        if self._dirty:
+            self._sorted = np.sort(np.asarray(self.items))
+            self._dirty = False
+        lo = np.searchsorted(self._sorted, value - h, "left")
+        hi = np.searchsorted(self._sorted, value + h, "right")
+        for v in self._sorted[lo:hi][:50]:
+            if not exclude_equal or abs(v - value) > 1e-12 * max(value, 1.0):
+                return True
+        return False
+
+
+class _Written:
+    """Results as the student wrote them: value -> the most decimals shown for it."""
+
+    def __init__(self):
+        self.by_value: dict[float, int] = {}
+
+    def extend(self, pairs) -> None:
+        for v, d in pairs:
+            key = round(abs(float(v)), 12)
+            self.by_value[key] = max(d or 0, self.by_value.get(key, 0))
+
+    def decimals(self, value: float) -> int | None:
+        return self.by_value.get(round(abs(value), 12))
 
 
 def _grow(arr, index):
@@ -817,8 +859,11 @@ def check_text(text: str, spec: dict | None = None, rtol=None, atol=None) -> Che
         if v is not None and (not np.isfinite(v) or v < 0):
             raise NNTError(f"--{name} must be a number ≥ 0; got {v}")
     checker = Checker(spec, rtol, atol)
-    chains = read_chains(text.splitlines(), set())
-    report = CheckReport(checker.run(chains))
+    unreadable: list = []
+    chains = read_chains(text.splitlines(), set(), unreadable)
+    claims = checker.run(chains) + [Claim(no, text.splitlines()[no - 1][:60] + "…", verdict="unchecked",
+                                          reason=reason) for no, reason in unreadable]
+    report = CheckReport(sorted(claims, key=lambda c: c.line))
     if not report.claims:
         report.notes.append("no checkable arithmetic found: write steps such as "
                             "'z = 0.15×0.5 + 0.2×0.8 + 0.35 = 0.585'")
@@ -1108,12 +1153,23 @@ def check_answers(data: dict, text: str, spec: dict | None, rtol=None, atol=None
     items = []
     for key, value in data["answers"].items():
         m = _KEY_RE.match(str(key))
-        if not m:
-            raise NNTError(f"answer key '{key}' is not a step id; write e.g. L1.z, loss, 'L1.dW[0, 1]'")
-        sid, idx = m.group(1), (tuple(int(i) for i in m.group(2).split(",")) if m.group(2) else None)
+        if m:
+            sid, idx = m.group(1), (tuple(int(i) for i in m.group(2).split(",")) if m.group(2) else None)
+        else:  # a student name such as ∂E/∂w₅ or z₁[0]
+            try:
+                sid, idx, rest = _label_of(tokenize(normalise_line(str(key)))[:-1])
+            except ExprError:
+                sid, rest = None, True
+            if sid is None or rest:
+                raise NNTError(f"answer key '{key}' is not a step id or a name; write e.g. L1.z, loss, "
+                               f"'L1.dW[0, 1]', net_h1, '∂E/∂w5'")
         line = next((k for k, l in enumerate(lines, 1) if str(key) in l), 0)
         if sid not in checker.trace:
-            cands = align_name(normalise_line(sid), idx, checker.trace)
+            try:
+                name = tokenize(normalise_line(sid))[0].text
+            except ExprError:
+                name = sid
+            cands = align_name(name, idx, checker.trace)
             if not cands:
                 checker.claims.append(Claim(line, f"{key}: {_as_text(value)}", verdict="unchecked",
                                             reason=f"'{key}' is not a step of this problem",
