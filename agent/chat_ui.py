@@ -8,8 +8,10 @@ are read; a block between two lines of three quotes (\"\"\") is one message.
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -83,6 +85,7 @@ class ChatSession:
         self.graph = build_graph(self.checkpointer)
         self.context = TutorContext(settings=settings)
         self.rewind_to: str | None = None  # checkpoint before a cancelled turn: the next turn starts there
+        self.cancelled_turn: threading.Thread | None = None  # a cancelled run still finishing
 
     # state --------------------------------------------------------------------------------------
     @property
@@ -114,30 +117,42 @@ class ChatSession:
 
     # turns --------------------------------------------------------------------------------------
     def run_turn(self, text: str, request: dict | None = None) -> str:
-        """Run one turn through the graph, streaming prose tokens; Ctrl-C cancels it. Returns the reply."""
+        """Run one turn through the graph, streaming prose tokens; Ctrl-C cancels it. Returns the reply.
+
+        The graph runs in a worker thread so that Ctrl-C gives the prompt back at once, even while an
+        LLM call is in flight; the cancelled run is left to finish unseen, and the next turn starts
+        from the checkpoint before it.
+        """
         from rich.live import Live
         from rich.markdown import Markdown
 
-        from langchain_core.messages import AIMessageChunk
-
+        self._wait_for_cancelled_turn()
         payload = {"messages": [HumanMessage(text)], "request": request}
-        streamed, run_id = "", None
         before = self.graph.get_state(self.config).config["configurable"].get("checkpoint_id")
+        events: queue.Queue = queue.Queue()
+        worker = threading.Thread(target=self._stream_into, args=(payload, dict(self.config), events),
+                                  daemon=True, name="nnt-turn")
+        worker.start()
+        streamed, run_id = "", None
         live = Live(Markdown(""), console=self.console, transient=True, refresh_per_second=12)
         try:
             with live:
-                for _namespace, _mode, (message, _meta) in self.graph.stream(
-                        payload, self.config, context=self.context, stream_mode=["messages"],
-                        subgraphs=True, durability="exit"):
-                    if not isinstance(message, AIMessageChunk) or not isinstance(message.content, str):
+                while True:
+                    try:
+                        kind, item = events.get(timeout=0.1)  # a short wait keeps Ctrl-C responsive
+                    except queue.Empty:
                         continue
-                    if message.id != run_id:  # a new LLM call (e.g. a rewrite): start its text afresh
-                        streamed, run_id = "", message.id
-                    if message.content:
-                        streamed += message.content
-                        live.update(Markdown(streamed))
+                    if kind == "error":
+                        raise item
+                    if kind == "done":
+                        break
+                    if item.id != run_id:  # a new LLM call (e.g. a rewrite): start its text afresh
+                        streamed, run_id = "", item.id
+                    streamed += item.content
+                    live.update(Markdown(streamed))
         except KeyboardInterrupt:
-            self.rewind_to = before  # forget the cancelled turn's partial checkpoint
+            self.cancelled_turn = worker
+            self.rewind_to = before  # the cancelled turn's checkpoints are left behind
             self.notice("turn cancelled; the conversation so far is kept.")
             return ""
         self.rewind_to = None
@@ -147,6 +162,28 @@ class ChatSession:
         reply = values.get("reply") or ""
         self.markdown(reply)
         return reply
+
+    def _stream_into(self, payload: dict, config: dict, events: queue.Queue) -> None:
+        """Worker: run the graph, putting each LLM token chunk on `events`, then done (or the error)."""
+        from langchain_core.messages import AIMessageChunk
+
+        try:
+            for _namespace, _mode, (message, _meta) in self.graph.stream(
+                    payload, config, context=self.context, stream_mode=["messages"], subgraphs=True,
+                    durability="exit"):
+                if isinstance(message, AIMessageChunk) and isinstance(message.content, str) and message.content:
+                    events.put(("chunk", message))
+            events.put(("done", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
+            events.put(("error", exc))
+
+    def _wait_for_cancelled_turn(self) -> None:
+        """Let a cancelled turn's run finish before the next one starts (its result is not used)."""
+        if self.cancelled_turn is not None:
+            self.cancelled_turn.join()
+            self.cancelled_turn = None
+            if self.rewind_to is None:  # it was the conversation's first turn: nothing to go back to
+                self.checkpointer.delete_thread(self.session)
 
     def handle(self, line: str) -> bool:
         """Handle one input (message or slash command); False when the user wants to leave."""
@@ -230,6 +267,7 @@ class ChatSession:
         self.markdown(trace_text(self.values()))
 
     def cmd_new(self, arg: str) -> None:
+        self._wait_for_cancelled_turn()
         self.session, self.rewind_to = arg or new_session_name(), None
         self.console.print(f"New conversation: session [cyan]{self.session}[/cyan]", highlight=False)
 

@@ -141,3 +141,25 @@ def test_command_modules_import_only_argparse_at_top():
                for alias in node.names} | {node.module for node in tree.body
                                            if isinstance(node, ast.ImportFrom)}
         assert top <= {"argparse", "annotations", "__future__"}, (name, top)
+
+
+def test_ctrl_c_during_a_slow_llm_call_gives_the_prompt_back_at_once(files):
+    import _thread
+    import threading
+    import time
+
+    from scripted_llm import ScriptedLLM, delay, text
+
+    out = io.StringIO()
+    with ScriptedLLM([delay(2.0, text("Late answer.")), text("Second answer.")]) as llm:
+        settings = load_settings(base_url=llm.url, timeout_s=10, max_retries=0)
+        chat = ChatSession(settings, Console(file=out, width=100), "slow")
+        threading.Timer(0.3, _thread.interrupt_main).start()  # the user presses Ctrl-C
+        start = time.perf_counter()
+        chat.handle("hello there")
+        assert time.perf_counter() - start < 1.5  # not held until the 2 s call ends
+        assert "turn cancelled" in out.getvalue() and chat.values() == {}
+        chat.handle("hello again")  # waits for the cancelled run, then starts from before it
+    assert "Second answer." in out.getvalue() and "Late answer." not in out.getvalue()
+    humans = [m.content for m in chat.values()["messages"] if m.type == "human"]
+    assert humans == ["hello again"]
