@@ -83,3 +83,15 @@ def test_doctor_never_prints_the_key(monkeypatch, capsys):
     out = capsys.readouterr()
     assert SECRET not in out.out + out.err
     assert code == 1 and "FAILED" in out.out and "set (hidden)" in out.out
+
+
+def test_doctor_probes_a_live_endpoint(monkeypatch, capsys):
+    from scripted_llm import ScriptedLLM
+
+    from agent.cli import main
+
+    with ScriptedLLM() as llm:
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.url)
+        assert main(["doctor", "--model", "scripted"]) == 0
+    out = capsys.readouterr().out
+    assert f"ok: {llm.url} answered (model listed)" in out and "model             scripted  [option]" in out
