@@ -454,9 +454,14 @@ def evaluate(node: Node, env: dict | None = None, overrides: dict | None = None,
     """
     env = env or {}
     overrides = overrides or {}
-    with np.errstate(all="ignore"):
-        value = _eval(node, env, overrides, resolve)
-    return value
+    try:
+        with np.errstate(all="ignore"):
+            return _eval(node, env, overrides, resolve)
+    except ExprError:
+        raise
+    except (TypeError, ValueError, IndexError, ZeroDivisionError, OverflowError, RecursionError) as exc:
+        raise ExprError(f"cannot compute this expression ({exc.__class__.__name__}: "
+                        f"{str(exc).splitlines()[0][:80] if str(exc) else 'shapes or values do not fit'})") from None
 
 
 def _finite(value, what: str):
@@ -489,7 +494,8 @@ def _eval(node: Node, env, overrides, resolve) -> np.ndarray:
     if k == "pct":
         return args[0] / 100.0
     if k == "T":
-        return args[0].T
+        a = args[0]
+        return a.reshape(1, -1) if a.ndim == 1 else a.T   # xᵀ of a vector is a row
     if k == "sum":
         out = args[0] if node.signs[0] == "+" else -args[0]
         for sign, a in zip(node.signs[1:], args[1:]):
@@ -503,7 +509,7 @@ def _eval(node: Node, env, overrides, resolve) -> np.ndarray:
     if k == "pow":
         base, exponent = args
         if base.size == 1 and exponent.size == 1:
-            b, x = float(base), float(exponent)
+            b, x = float(base.reshape(-1)[0]), float(exponent.reshape(-1)[0])
             if b != 0 and abs(x) * math.log10(abs(b)) > 300:
                 raise ExprError(f"power {node.children[0].text or 'x'}^{x:g} is too large to compute")
         return _finite(np.power(base, exponent), "a power")
@@ -531,6 +537,9 @@ def _eval(node: Node, env, overrides, resolve) -> np.ndarray:
 
 
 def _broadcast(a, b, op):
+    if a.shape != b.shape and a.ndim and b.ndim and a.size == b.size and \
+            max(a.shape) == a.size and max(b.shape) == b.size:
+        a, b = a.reshape(-1), b.reshape(-1)           # a column and a flat vector of one length
     if a.shape != b.shape and a.ndim and b.ndim:
         try:
             np.broadcast_shapes(a.shape, b.shape)
@@ -545,8 +554,12 @@ def _product(a, b, op):
         return a / b
     if op == "⊙" or a.ndim == 0 or b.ndim == 0:
         if a.shape != b.shape and a.ndim and b.ndim:
+            if a.size == b.size and max(a.shape) == a.size and max(b.shape) == b.size:
+                return a.reshape(-1) * b.reshape(-1)   # a column and a flat vector of one length
             raise ExprError(f"elementwise product of shapes {a.shape} and {b.shape} does not fit")
         return a * b
+    if a.ndim == 1 and b.ndim == 2 and b.shape[0] == 1:
+        return np.outer(a, b[0])                      # δ·xᵀ: column times row
     if a.ndim == 1 and b.ndim == 1:
         if a.shape != b.shape:
             raise ExprError(f"dot product of vectors of lengths {a.size} and {b.size}")

@@ -89,6 +89,7 @@ def normalise_line(line: str) -> str:
     s = s.replace(r"\[", " ").replace(r"\]", " ").replace("`", " ").replace("**", " ")
     s = _WRAP_RE.sub(r"\1", s)
     s = _HAT_RE.sub("ŷ", s)
+    s = re.sub(r"_\{([^{}]*)\}", lambda m: "_" + m.group(1).replace(",", "").replace(" ", ""), s)
     s = _FRAC_DERIV_RE.sub(lambda m: f"∂{m.group(1).strip()}/∂{m.group(2).strip()}", s)
     s = _replace_frac(s)
     s = _SQRT_RE.sub("√", s)
@@ -498,13 +499,16 @@ class Checker:
         return v if v is not None else self._from_trace(name, own=False)
 
     def _from_trace(self, name, own: bool):
-        if self.trace is None:
+        if self.trace is None or name in CONSTANTS:
             return None
         cands = align_name(name, None, self.trace)
         givens = [c for c in cands if self.trace[c[0]].phase == "given"]
-        if len(givens) != 1:
+        if len(givens) == 1:
+            sid, idx = givens[0]
+        elif len(cands) == 1:  # a computed quantity the text uses without writing it down
+            sid, idx = cands[0]
+        else:
             return None
-        sid, idx = givens[0]
         value = np.asarray(self.trace.display(sid))
         return value if idx is None else value[idx]
 
@@ -587,7 +591,7 @@ class Checker:
         if failures:
             # forms that cannot be computed (a name never given a value) are left out; their
             # neighbours still restate the same quantity and are checked
-            if target is None and kept:
+            if target is None and len(kept) == 1:
                 p, exc = failures[0]
                 self.claims.append(Claim(p.line, chain.text, _plain(values[-1]), verdict="unchecked",
                                          reason=str(exc), label=chain.label or ""))
@@ -767,6 +771,8 @@ class Checker:
 
     def _claim(self, chain, text, claimed, expected, verdict, target, own_value, tol, line=None, link=None):
         from engine.misconceptions import diagnose
+        if expected is not None and np.size(expected) == np.size(claimed):
+            expected = np.reshape(expected, np.shape(claimed))  # the shape the student wrote
         claim = Claim(line or chain.line, text, _plain(claimed), _plain(expected), verdict,
                       label=chain.label or "")
         if target is not None:
@@ -872,7 +878,8 @@ def check_text(text: str, spec: dict | None = None, rtol=None, atol=None) -> Che
 
 # --- student names -> engine step ids -----------------------------------------------------------------
 
-_LOSS_NAMES = {"l", "e", "j", "c", "loss", "cost", "error", "etotal", "ltotal", "err"}
+_LOSS_NAMES = {"L", "E", "J", "C", "loss", "cost", "error", "etotal", "ltotal", "err", "Loss", "Cost",
+               "Error", "Etotal", "Ltotal"}
 _LR_NAMES = {"eta", "η", "lr", "alpha", "α"}
 _Z_NAMES = {"z", "net", "in", "s"}
 _A_NAMES = {"a", "out", "h", "o"}
@@ -963,7 +970,7 @@ def _quantity(s: str, trace):
         return "x", layer, nums, None
     if low in ("y", "t", "target") and not layer:
         return "y", None, nums, None
-    if low in _LOSS_NAMES and not nums:
+    if (base in _LOSS_NAMES or (len(base) > 1 and low in _LOSS_NAMES)) and not nums:
         return "loss", None, (), None
     if low in _LR_NAMES:
         return "lr", None, (), None
@@ -1079,6 +1086,16 @@ def _derivative(num: str, den: str, index, trace) -> list:
             return [(c[0].replace(".a", ".da"), c[1]) for c in
                     _steps_for("a", dlayer, dnums, dside, index, False, trace) if c[0].endswith(".a")]
         return []
+    if nq is not None and nq[0] == "z" and dkind in ("w", "W"):
+        # ∂z/∂w = the input that weight multiplies: a_{k−1}[c] (x[c] for the first layer)
+        out = []
+        for sid, idx in _param_candidates("W", dkind, dlayer, dnums, index, "", dense, trace):
+            k = int(sid[1:].split(".")[0])
+            if idx is not None and len(idx) == 2:
+                src = trace[f"L{k}.z"].inputs[1] if f"L{k}.z" in trace else None
+                if src:
+                    out.append((src, (idx[1],)))
+        return out
     if nq is not None and nq[0] in ("a", "yhat") and dkind == "z":
         base = _steps_for("z", dlayer if dlayer else nq[1], dnums or nq[2], dside or nq[3], index, False, trace)
         if nq[0] == "yhat" and not (dnums or nq[2]):

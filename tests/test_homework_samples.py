@@ -1,0 +1,57 @@
+"""The sample homework shipped in examples/homework: right work passes, wrong work is caught.
+
+Expected values are derived by hand in the comments (R8: x = 1, y = 5, w1 = 2, b1 = 0, w2 = 3,
+b2 = 1, η = 0.1; R10: h = relu([0.05 + 0.06 + 0.1, 0.15 + 0.12 + 0.2]) = [0.21, 0.47])."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.spec import load_spec
+from tools.homework import check_text
+
+ROOT = Path(__file__).resolve().parents[1]
+HW = ROOT / "examples/homework"
+
+
+@pytest.mark.parametrize("work, spec", [
+    ("r2_correct.md", "r2_two_layer_sigmoid.yaml"),
+    ("r2_latex.md", "r2_two_layer_sigmoid.yaml"),
+    ("r8_linear_chain.txt", "r8_linear_chain.yaml"),
+    ("r10_matrix_form.md", "r10_relu_bce_matrix.yaml"),
+])
+@pytest.mark.parametrize("with_spec", [True, False])
+def test_right_work_passes(work, spec, with_spec):
+    report = check_text((HW / work).read_text(encoding="utf-8"),
+                        load_spec(ROOT / "examples" / spec) if with_spec else None)
+    assert report.ok, [(c.line, c.text, c.expected) for c in report.claims if c.verdict == "wrong"]
+    assert report.summary["judged"] >= 8
+
+
+def test_matrix_form_outer_products_and_hadamard():
+    # δ1 = (W2ᵀ δ2) ⊙ relu′(z1) with δ2 = σ(0.487) − 1 = −0.3806: [0.5, 0.6]·(−0.3806) = [−0.1903, −0.2284]
+    text = (HW / "r10_matrix_form.md").read_text(encoding="utf-8")
+    claims = {c.step_id: c for c in check_text(text, load_spec(ROOT / "examples/r10_relu_bce_matrix.yaml")).claims
+              if c.step_id}
+    assert claims["L1.delta"].verdict == "correct"
+    assert claims["L1.dW"].verdict == "correct"     # δ1 xᵀ = [[−0.0952, −0.0571], [−0.1142, −0.0685]]
+
+
+def test_r8_slips_and_misconceptions_in_plain_text():
+    spec = load_spec(ROOT / "examples/r8_linear_chain.yaml")
+    text = (HW / "r8_linear_chain.txt").read_text(encoding="utf-8")
+    text = text.replace("a2 = w2*a1 + b2 = 3*2 + 1 = 7", "a2 = w2*a1 + b2 = 3*2 + 1 = 8")   # slip: 7
+    text = text.replace("0.5 * (7 - 5)^2 = 2", "0.5 * (8 - 5)^2 = 4.5")                   # from the slip
+    text = text.replace("dL/da2 = a2 - y = 2", "dL/da2 = a2 - y = 3")                      # from the slip
+    text = text.replace("w2_new = 3 - 0.1 * 4 = 2.6", "w2_new = 3 + 0.1 * 4 = 3.4")      # sign flip
+    report = check_text(text, spec)
+    by_step = {}
+    for c in report.claims:
+        by_step.setdefault(c.step_id, c)
+    assert by_step["L2.a"].verdict == "wrong" and by_step["L2.a"].expected == pytest.approx(7)
+    # L = ½(8 − 5)² = 4.5 and ∂L/∂a2 = 8 − 5 = 3 follow from the slip: carried, not wrong again
+    assert by_step["loss"].verdict == "carried" and by_step["L2.da"].verdict == "carried"
+    assert by_step["L2.W_new"].verdict == "wrong"
+    assert by_step["L2.W_new"].misconception == "update_sign"
+    assert report.summary["counts"]["wrong"] == 2
