@@ -157,9 +157,8 @@ def _ask_model(context, state: dict, text: str, update: dict) -> Command[Route]:
     results = _run_calls(_calls(ai), state.get("spec"))
     _log_tools(update, results)
     if any(not r["ok"] for r in results):  # return the errors to the model once
-        messages += [ai] + [ToolMessage(r.get("content") or f"error: {r['error']}" if not r["ok"] else
-                                        r.get("content") or "ok", tool_call_id=r["id"] or "call")
-                            for r in results]
+        messages += [ai] + [ToolMessage(r.get("content") or (f"error: {r['error']}" if not r["ok"] else "ok"),
+                                        tool_call_id=r["id"] or "call") for r in results]
         ai = call(model, messages, tools, name="orchestrator-retry")
         results = _run_calls(_calls(ai), state.get("spec"))
         _log_tools(update, results)
