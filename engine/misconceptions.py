@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from engine.errors import NNTError
-from engine.verify import close, element
+from engine.verify import close, element, student_trace
 
 
 @dataclass(frozen=True)
@@ -301,6 +301,21 @@ ARITHMETIC = [
 ]
 
 
+def _reproduces(m: Misconception, world, sid, index, claimed, true, tol) -> bool:
+    """Does mistake m, made in this world (true or the student's numbers), give the claim?"""
+    try:
+        for alt in m.alternatives(world, sid):
+            if alt is None:
+                continue
+            alt_e = element(alt, index)
+            if np.shape(alt_e) == np.shape(true) and close(claimed, alt_e, tol) and \
+                    not close(true, alt_e, tol):
+                return True
+    except (NNTError, ValueError, IndexError, KeyError, TypeError):
+        return False
+    return False
+
+
 def diagnose(trace, target, claimed, tol, own: dict | None = None,
              link_values: tuple | None = None) -> tuple[str, str] | None:
     """(name, hint) of the first catalogued mistake that reproduces the claim, or None."""
@@ -309,20 +324,18 @@ def diagnose(trace, target, claimed, tol, own: dict | None = None,
     if trace is not None and target is not None:
         sid, index = target
         true = element(trace.display(sid), index)
+        worlds = [trace]
+        if own:
+            try:  # the mistake may sit on top of the student's own (carried) earlier numbers
+                worlds.append(student_trace(trace, {k: v for k, v in own.items() if k != sid}))
+            except (NNTError, ValueError, IndexError, TypeError):
+                pass
         matches = []
         for m in CATALOGUE:
-            try:
-                for alt in m.alternatives(trace, sid):
-                    if alt is None:
-                        continue
-                    alt_e = element(alt, index)
-                    if np.shape(alt_e) != np.shape(true):
-                        continue
-                    if close(claimed, alt_e, tol) and not close(true, alt_e, tol):
-                        matches.append(m)
-                        break
-            except (NNTError, ValueError, IndexError, KeyError, TypeError):
-                continue
+            for world in worlds:
+                if _reproduces(m, world, sid, index, claimed, true, tol):
+                    matches.append(m)
+                    break
         if matches:
             first, others = matches[0], matches[1:]
             also = "; the same number also comes from: " + ", ".join(o.title for o in others) if others else ""

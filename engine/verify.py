@@ -6,6 +6,7 @@ punished once. Verdicts: correct, rounding, wrong, carried, unchecked (with a re
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -208,6 +209,36 @@ def _own_value_from_inputs(trace, sid: str, own: dict, depth: int):
         return np.asarray(trace.recompute(sid, overrides), dtype=np.float64), had_error
     except (NNTError, ValueError, IndexError):
         return None
+
+
+def student_trace(trace, own: dict):
+    """A copy of the trace in which the student's own numbers replace the true ones and every
+    later step is recomputed from them: the world the student's later steps live in."""
+    from engine.trace import Trace
+
+    out = Trace(trace.title, trace.batch_size, trace.conventions)
+    out.info = dict(trace.info)
+    changed = set()
+    for step in trace:
+        value = step.value
+        if step.op is not None and any(i in changed for i in step.inputs):
+            try:
+                value = np.asarray(step.op.fn(*[out.steps[i].value for i in step.inputs]), dtype=np.float64)
+                changed.add(step.id)
+            except (ValueError, IndexError, TypeError):
+                pass
+        if step.id in own:
+            mine = np.asarray(own[step.id][0], dtype=np.float64)
+            disp = np.array(trace._to_display(step, np.asarray(value)), dtype=np.float64)
+            if mine.size == disp.size:
+                mine = mine.reshape(disp.shape)
+                mask = np.isfinite(mine)
+                if mask.any():
+                    disp[mask] = mine[mask]
+                    value = trace._to_internal(step, disp)
+                    changed.add(step.id)
+        out.steps[step.id] = dataclasses.replace(step, value=value)
+    return out
 
 
 MAX_BUMPS = 64  # elements bumped one by one; beyond this, each written step is bumped as a whole

@@ -20,6 +20,7 @@ HW = ROOT / "examples/homework"
     ("r2_latex.md", "r2_two_layer_sigmoid.yaml"),
     ("r8_linear_chain.txt", "r8_linear_chain.yaml"),
     ("r10_matrix_form.md", "r10_relu_bce_matrix.yaml"),
+    ("r2_messy.md", "r2_two_layer_sigmoid.yaml"),
 ])
 @pytest.mark.parametrize("with_spec", [True, False])
 def test_right_work_passes(work, spec, with_spec):
@@ -55,3 +56,14 @@ def test_r8_slips_and_misconceptions_in_plain_text():
     assert by_step["L2.W_new"].verdict == "wrong"
     assert by_step["L2.W_new"].misconception == "update_sign"
     assert report.summary["counts"]["wrong"] == 2
+
+
+def test_messy_work_with_three_mistakes():
+    # slip: 0.15·0.5 + 0.2·0.8 + 0.35 = 0.585 (written 0.595); E written without ½;
+    # δo written as ŷ − y without σ′; everything else follows from those numbers
+    spec = load_spec(ROOT / "examples/r2_two_layer_sigmoid.yaml")
+    report = check_text((HW / "r2_messy_wrong.md").read_text(encoding="utf-8"), spec)
+    wrong = [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"]
+    assert wrong == [(6, None), (11, "missing_half"), (13, "forgot_activation_derivative")]
+    assert report.summary["counts"]["carried"] >= 5
+    assert [c.line for c in report.claims if c.verdict == "carried"][0] == 6   # σ(0.595) right from 0.595

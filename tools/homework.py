@@ -201,19 +201,31 @@ def _split_clauses(tokens: list[Token], known: set[str]) -> list[list[Token]]:
 
 
 def _parse_tokens(toks: list[Token], prefix_ok: bool) -> tuple[Node | None, int]:
-    """Parse a token run; with prefix_ok the longest readable start is taken."""
+    """Parse a token run; with prefix_ok the longest readable start is taken (trailing words or
+    brackets such as `(about 2.85%` are left out, a dangling operator is not)."""
     if not toks:
         return None, 0
+    node, used = _parse_run(toks)
+    if node is not None and used == len(toks):
+        return node, used
+    if not prefix_ok:
+        return None, 0
+    for cut in range(len(toks) - 1, max(len(toks) - 8, 0), -1):
+        if toks[cut].kind == "OP" and toks[cut].text in "+-*/^⊙@":
+            continue
+        node, used = _parse_run(toks[:cut])
+        if node is not None and used == cut:
+            return node, used
+    return None, 0
+
+
+def _parse_run(toks: list[Token]) -> tuple[Node | None, int]:
     end = Token("END", "", toks[-1].pos + len(toks[-1].text))
     parser = Parser(list(toks) + [end])
     try:
-        node = parser.parse_expression(0)
+        return parser.parse_expression(0), parser.i
     except ExprError:
         return None, 0
-    if parser.i != len(toks) and (not prefix_ok or (
-            toks[parser.i].kind == "OP" and toks[parser.i].text in "+-*/^⊙@")):
-        return None, 0
-    return node, parser.i
 
 
 def _text_of(line: str, toks: list[Token]) -> str:
@@ -503,12 +515,9 @@ class Checker:
             return None
         cands = align_name(name, None, self.trace)
         givens = [c for c in cands if self.trace[c[0]].phase == "given"]
-        if len(givens) == 1:
-            sid, idx = givens[0]
-        elif len(cands) == 1:  # a computed quantity the text uses without writing it down
-            sid, idx = cands[0]
-        else:
-            return None
+        if len(givens) != 1:
+            return None  # only given values are taken from the spec; results must be the student's
+        sid, idx = givens[0]
         value = np.asarray(self.trace.display(sid))
         return value if idx is None else value[idx]
 
@@ -654,6 +663,7 @@ class Checker:
             unit = value_tolerance(claimed, _decimals_of(part.node))
             arithmetic_ok = close(claimed, from_own, tol)
             is_last = i == len(chain.parts) - 1
+            from_setup = False
             if target is not None and true0 is not None:
                 if close(claimed, true0, tol):
                     verdict = "correct"
@@ -665,12 +675,13 @@ class Checker:
                     if setup_verdict is None:
                         setup_verdict = self._judge_setup(target, from_own, tol, earlier_error,
                                                           corrected0, true0)
+                        from_setup = True
                     verdict = setup_verdict
                 expected = true0
             else:
                 verdict = link_verdict(claimed, from_own, true0, tol, earlier_error=chain_error, unit=unit)
                 expected = true0 if true0 is not None else from_own
-            step = target if (target is not None and is_last) else None
+            step = target if (target is not None and (is_last or from_setup)) else None
             self._claim(chain, text, claimed, expected, verdict, step, from_own, tol, part.line,
                         link=(prev, part))
             if verdict != "wrong":
@@ -690,28 +701,42 @@ class Checker:
             self._define(chain, final_value, true0, final_decimals, final_verdict)
 
     def _pick(self, cands, chain: Chain):
-        """Of the steps a name may mean, the one whose true value the work matches, else the first."""
+        """Of the steps a name may mean, the one whose true value the work matches; failing that,
+        the first reading only when the name pins it down (a number, a side h/o, an index).
+        A bare, ambiguous name (net, out, z, δ, w) with a value matching nothing stays unaligned:
+        its arithmetic is still checked, but no step is judged on a guess."""
         if not cands:
             return None
-        if len(cands) == 1:
-            return cands[0]
         if chain.index is not None:  # an explicit index says which element: never re-guess by value
             exact = [c for c in cands if c[1] == tuple(chain.index)]
             if exact:
                 return exact[0]
+        computed = len(chain.parts) > 1 or chain.parts[0].node.kind not in ("num", "vec", "neg")
+        options = list(cands)
+        for sid, idx in cands:
+            value = np.asarray(self.trace.display(sid))
+            if idx is None and 1 < value.size <= 64:
+                options.extend((sid, tuple(int(i) for i in ix)) for ix in np.ndindex(value.shape))
+            if computed and self.trace[sid].phase == "given" and f"{sid}_new" in self.trace:
+                options.append((f"{sid}_new", idx))  # `w5 = w5 − η·g` names the updated weight
         for p in reversed(chain.parts):
             try:
                 v = self.evaluate(p.node, True)
             except ExprError:
                 continue
             tol = value_tolerance(v, _decimals_of(p.node)) * 4 + 1e-6 * np.abs(v)
-            for c in cands:
+            for c in options:
                 t = _element(self.trace.display(c[0]), c[1])
-                if np.shape(t) == np.shape(v) and close(v, t, tol):
+                if np.size(t) == np.size(v) and close(v, t, tol):
                     return c
-            shaped = [c for c in cands if np.size(_element(self.trace.display(c[0]), c[1])) == np.size(v)]
-            return shaped[0] if shaped else None
-        return cands[0]
+            if len(cands) == 1 or not _is_bare(chain.label):
+                first = cands[0]
+                if computed and self.trace[first[0]].phase == "given":
+                    return None  # a computation written under a given's name: not that given
+                size = np.size(_element(self.trace.display(first[0]), first[1]))
+                return first if size == np.size(v) else None
+            return None
+        return cands[0] if len(cands) == 1 else None
 
     def _judge_setup(self, target, value, tol, earlier_error, corrected, true) -> str:
         """The student's setup (the first expression of a chain) against the step: carried when
@@ -804,6 +829,16 @@ def _names_computed_quantity(label: str) -> bool:
         return True
     q = _quantity(s, None)
     return q is not None and q[0] in ("z", "a", "yhat", "delta", "loss", "dadz")
+
+
+def _is_bare(label: str | None) -> bool:
+    """A name with no number, side (h/o) or layer: z, a, net, out, δ, w, b, ∂L/∂w."""
+    if not label:
+        return True
+    s = canon(label)
+    if "ð" in s:
+        s = s.partition("ð")[2][1:]
+    return not any(ch.isdigit() for ch in s) and "Λ" not in s
 
 
 def _decimals_of(node: Node) -> int | None:
@@ -939,12 +974,12 @@ def _candidates(name: str, index, trace) -> list:
 
 def _quantity(s: str, trace):
     """(kind, layer, numbers, side) for a canonical name, or None when it names nothing known."""
-    m = re.fullmatch(r"(net|in|z|out|a|δ|delta|dadz)?([ho])(\d)", s)
-    if m:
+    m = re.fullmatch(r"(net|in|z|out|a|δ|delta|dadz)?([ho])(\d?)", s)
+    if m and (m.group(1) or m.group(3)):
         base = m.group(1) or "out"
         kind = {"net": "z", "in": "z", "z": "z", "out": "a", "a": "a", "δ": "delta", "delta": "delta",
                 "dadz": "dadz"}[base]
-        return kind, None, (int(m.group(3)),), m.group(2)
+        return kind, None, ((int(m.group(3)),) if m.group(3) else ()), m.group(2)
     m = re.fullmatch(r"([A-Za-zα-ωŷ]+?)(?:Λ(\d+))?(\d*)", s)
     if not m:
         return None
@@ -996,9 +1031,10 @@ def _steps_for(kind, layer, nums, side, index, new, trace) -> list:
         pre = after if kind in ("z", "a") else ""
         if side is not None:
             lay = _side_layer(side, dense, last)
+            idx = (nums[0] - 1,) if nums else index
             if kind == "a" and side == "o":
-                return [(pre + trace.info.get("output_id", f"L{lay}.a"), (nums[0] - 1,))]
-            return [(f"{pre}L{lay}.{step}", (nums[0] - 1,))]
+                return [(pre + trace.info.get("output_id", f"L{lay}.a"), idx)]
+            return [(f"{pre}L{lay}.{step}", idx)]
         cands = []
         if layer is not None:
             cands.append((f"{pre}L{layer}.{step}", index))
