@@ -3,11 +3,17 @@ notation as students type it, prose skipped, instructions in the text ignored.""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from engine.errors import NNTError
+from engine.spec import load_spec
 from tools.homework import check_text, normalise_line
+
+
+R2_SPEC = load_spec(Path(__file__).resolve().parents[1] / "examples/r2_two_layer_sigmoid.yaml")
 
 
 def verdicts(text, spec=None):
@@ -131,3 +137,26 @@ def test_hostile_lines_do_not_break_the_report():
     assert report.claims[-1].verdict == "correct"
     assert all(c.verdict in ("unchecked", "correct") for c in report.claims)
     assert any("too large" in c.reason for c in report.claims)
+
+
+ALPHABET = list("0123456789.+-*/^()[],;%=≈ eσ√×−·½²₁⁻ xyzwbδ∂/LEŷ\n$\\{}_|#:") + ["frac", "net_h1", "∂L/∂w5"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(ALPHABET), st.characters()), max_size=80).map("".join))
+def test_fuzz_reader_only_raises_its_own_error(text):
+    try:
+        report = check_text(text)
+    except NNTError:
+        return
+    for c in report.claims:
+        assert c.verdict in ("correct", "rounding", "wrong", "carried", "unchecked")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(ALPHABET), st.characters()), max_size=80).map("".join))
+def test_fuzz_reader_with_spec(text):
+    try:
+        check_text("net_h1 = " + text + "\n" + text, R2_SPEC)
+    except NNTError:
+        pass
