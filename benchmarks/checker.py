@@ -6,6 +6,8 @@ would at 4 decimals, inject a single error and let every later step follow from 
   - digit:    one digit of a result changed (an arithmetic slip),
   - operand:  one number in a written sum of products replaced by another of the same sum,
   - each catalogued misconception, at a step where its alternative value differs from the truth.
+Two-layer networks are written twice: with indexed names (z1[0], ∂L/∂W2[0, 1]) and with
+per-neuron names (net_h1, out_o1, δ_o1, ∂E/∂w5, w5_new), so name alignment is measured too.
 Reported, with the goals of issue 3:
   recall     injected lines judged wrong                                   (goal ≥ 0.95)
   precision  wrong verdicts that sit on an injected line                   (goal ≥ 0.98)
@@ -34,7 +36,7 @@ from engine.kinds import walk  # noqa: E402
 from engine.misconceptions import CATALOGUE  # noqa: E402
 from engine.spec import load_spec  # noqa: E402
 from engine.trace import Trace  # noqa: E402
-from tools.homework import check_text, normalise_line, student_lines  # noqa: E402
+from tools.homework import check_text, neuron_name, normalise_line, student_lines  # noqa: E402
 
 DECIMALS = 4
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,10 +159,10 @@ def line_verdicts(report) -> dict[int, str]:
     return out
 
 
-def run_one(spec, trace, clean_lines, mutation: Mutation, stats, names):
+def run_one(spec, trace, clean_lines, mutation: Mutation, stats, names, style="index"):
     bad = mutated_trace(trace, mutation.step_id, mutation.index, mutation.value)
     plain = {(mutation.step_id, mutation.index)} if mutation.kind not in ("digit",) else set()
-    lines = student_lines(bad, DECIMALS, plain=plain)
+    lines = student_lines(bad, DECIMALS, plain=plain, style=style)
     if mutation.body is not None:  # the operand mutation writes its wrong expression
         lines = [(s, i, (t if (s, i) != (mutation.step_id, mutation.index) else
                          f"{t.split(' = ')[0]} = {mutation.body} = {mutation.value:.{DECIMALS}f}"))
@@ -212,6 +214,8 @@ def main(argv=None) -> int:
     stats["examples"], stats["missed"], stats["misnamed"] = [], [], []
     names: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_kind: Counter = Counter()
+    free: Counter = Counter()          # the same digit slips checked without the spec
+    free["examples"], free["missed"], free["misnamed"] = [], [], []
     start = time.perf_counter()
     files = sorted((ROOT / "examples").glob("r*.yaml"))
     for path in files:
@@ -239,9 +243,15 @@ def main(argv=None) -> int:
             if m:
                 mutations.append(m)
         mutations.extend(misconception_mutations(trace))
+        two_layer = any(neuron_name(s, i, trace) for s, i in sites if s == "L1.z")
         for m in mutations:
             per_kind[m.kind] += 1
             run_one(spec, trace, clean_lines, m, stats, names)
+            if m.kind == "digit":
+                run_one(None, trace, clean_lines, m, free, defaultdict(lambda: [0, 0]))
+            if two_layer:  # the same work written with per-neuron names (net_h1, out_o1, ∂E/∂w5)
+                per_kind["(neuron names)"] += 1
+                run_one(spec, trace, clean_lines, m, stats, names, style="neuron")
     elapsed = time.perf_counter() - start
     flags = stats["true_flags"] + stats["false_flags"]
     recall = stats["found"] / max(stats["injected"], 1)
@@ -257,6 +267,11 @@ def main(argv=None) -> int:
           f"lines changed by the error not punished again ({stats['carried_exact']} marked carried)")
     print(f"  naming     {naming:.3f}  (goal ≥ 0.80)  {stats['named']}/{stats['named_total']} misconceptions "
           f"named")
+    free_flags = free["true_flags"] + free["false_flags"]
+    print(f"  without --spec (arithmetic chains only), the {free['injected']} digit slips: "
+          f"recall {free['found'] / max(free['injected'], 1):.3f}, "
+          f"precision {free['true_flags'] / max(free_flags, 1):.3f}, "
+          f"carried {free['not_repunished'] / max(free['affected'], 1):.3f}")
     for name, (hit, total) in sorted(names.items()):
         print(f"      {name:<30} {hit}/{total}")
     for kind, step, text, named in stats["misnamed"][:12]:
