@@ -67,3 +67,14 @@ def test_messy_work_with_three_mistakes():
     assert wrong == [(6, None), (11, "missing_half"), (13, "forgot_activation_derivative")]
     assert report.summary["counts"]["carried"] >= 5
     assert [c.line for c in report.claims if c.verdict == "carried"][0] == 6   # σ(0.595) right from 0.595
+
+
+def test_table_of_values_under_a_header():
+    # σ(0.715) = 1/(1 + e^−0.715) = 0.6715; the table says 0.6815 for out_h2
+    spec = load_spec(ROOT / "examples/r2_two_layer_sigmoid.yaml")
+    text = (HW / "r2_table.md").read_text(encoding="utf-8")
+    report = check_text(text, spec)
+    assert report.ok and report.summary["judged"] == 8
+    assert {c.step_id for c in report.claims} >= {"L1.z", "L1.a", "L2.z", "L2.a", "loss", "L2.dW"}
+    bad = check_text(text.replace("0.6715", "0.6815"), spec)
+    assert [(c.label, c.verdict) for c in bad.claims if c.verdict != "correct"] == [("out_h2", "wrong")]

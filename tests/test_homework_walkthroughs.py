@@ -8,7 +8,7 @@ import pytest
 
 from engine.kinds import walk
 from engine.spec import load_spec
-from tools.homework import check_text, student_walkthrough
+from tools.homework import check_text, neuron_name, student_lines, student_walkthrough
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("r*.yaml"))
 
@@ -23,6 +23,10 @@ def test_reference_walkthroughs_raise_no_false_alarm(path):
             report = check_text(text, spec if use_spec else None)
             wrong = [(c.line, c.text, c.expected) for c in report.claims if c.verdict == "wrong"]
             assert wrong == [], f"{path.name} at {decimals} decimals (spec={use_spec}): {wrong[:3]}"
+        if "L1.z" in trace and neuron_name("L1.z", (0,), trace):  # net_h1, out_o1, ∂E/∂w5 ...
+            lines = student_lines(trace, decimals, style="neuron")
+            report = check_text("\n".join(t for _, _, t in lines), spec)
+            assert [c.text for c in report.claims if c.verdict == "wrong"] == []
 
 
 def test_the_walkthroughs_are_actually_checked():

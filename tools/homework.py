@@ -113,14 +113,27 @@ def _deriv_part(name: str) -> str:
     return name.replace("'", "").replace("′", "").replace("ʹ", "")
 
 
-def _table_row(line: str) -> str:
-    """`| net_h1 | 0.3775 |` -> `net_h1 = 0.3775` (two-column tables of values)."""
+def _table_row(line: str, header: list[str] | None = None) -> str:
+    """Markdown table rows as definitions: `| net_h1 | 0.3775 |` -> `net_h1 = 0.3775`; under a
+    header `| neuron | net | out |`, the row `| h1 | 0.3775 | 0.5933 |` -> `net_h1 = 0.3775; out_h1 = 0.5933`."""
     if "|" not in line or _TABLE_SEP_RE.match(line):
         return "" if _TABLE_SEP_RE.match(line) else line
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
     if len(cells) == 2 and cells[0] and cells[1] and "=" not in cells[0]:
         return f"{cells[0]} = {cells[1]}"
+    if header and len(cells) == len(header) and re.fullmatch(r"[\w₀-₉]+", cells[0] or "-"):
+        defs = [f"{h}_{cells[0]} = {c}" for h, c in zip(header[1:], cells[1:])
+                if c and re.fullmatch(r"[A-Za-zα-ωΑ-Ω][\w₀-₉]*", h) and "=" not in c]
+        if defs:
+            return "; ".join(defs)
     return "   ".join(cells)
+
+
+def _table_header(line: str, next_line: str) -> list[str] | None:
+    """The cells of a Markdown table header (the row above a |---| separator)."""
+    if "|" in line and _TABLE_SEP_RE.match(next_line or ""):
+        return [c.strip() for c in line.strip().strip("|").split("|")]
+    return None
 
 
 # --- reading chains -----------------------------------------------------------------------------
@@ -263,10 +276,20 @@ def read_chains(text_lines: list[str], known: set[str], unreadable: list | None 
     unreadable = [] if unreadable is None else unreadable
     chains: list[Chain] = []
     last_line_with_chain = -10
+    header = None
     for no, raw in enumerate(text_lines, 1):
         if not raw.strip():
+            header = None
             continue
-        line = normalise_line(_table_row(_LIST_MARK_RE.sub("", raw, count=1)))
+        following = text_lines[no] if no < len(text_lines) else ""
+        found = _table_header(raw, following)
+        if found is not None:
+            header = found
+            if len(found) != 2:
+                continue
+        if "|" not in raw:
+            header = None
+        line = normalise_line(_table_row(_LIST_MARK_RE.sub("", raw, count=1), header))
         if "=" not in line and "≈" not in line:
             continue
         if len(line) > MAX_LINE:
@@ -809,6 +832,10 @@ class Checker:
                 claim.misconception, claim.hint = found
             elif link is not None and own_value is not None and not close(claimed, own_value, tol):
                 claim.hint = f"{link[0].text} gives {_fmt(own_value)}, not {_fmt(claimed)}"
+            elif target is not None and link is None:
+                mine = "" if own_value is None or close(own_value, expected, tol) else \
+                    f" (your own earlier numbers give {_fmt(own_value)})"
+                claim.hint = f"the value should be {_fmt(expected)}{mine}"
             elif target is not None:
                 claim.hint = (f"the arithmetic follows, but the value should be {_fmt(expected)}: "
                               f"check the formula and the numbers put into it")
