@@ -21,6 +21,7 @@ HW = ROOT / "examples/homework"
     ("r8_linear_chain.txt", "r8_linear_chain.yaml"),
     ("r10_matrix_form.md", "r10_relu_bce_matrix.yaml"),
     ("r2_messy.md", "r2_two_layer_sigmoid.yaml"),
+    ("r9_two_iterations.txt", "r9_one_weight_regression.yaml"),     # names restated per iteration
 ])
 @pytest.mark.parametrize("with_spec", [True, False])
 def test_right_work_passes(work, spec, with_spec):

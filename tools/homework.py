@@ -514,6 +514,7 @@ class Checker:
         self.own: dict[str, tuple[np.ndarray, bool]] = {}     # step id -> (student's values, had error)
         self.own_decimals: dict[str, int] = {}
         self.claims: list[Claim] = []
+        self.aligned: dict = {}      # (name, index) -> the step it was first aligned to
         if spec is not None:
             from engine.kinds import walk
             self.trace = walk(spec)
@@ -608,11 +609,25 @@ class Checker:
                                          reason=str(exc), label=chain.label or ""))
         return self.claims
 
+    def _target_for(self, chain: Chain):
+        """The step a labelled chain states. A name stated again later (a second iteration, an
+        update written under the parameter's name) means the updated or after-update step."""
+        if self.trace is None or not chain.label:
+            return None
+        key = (canon(chain.label), chain.index)
+        before = self.aligned.get(key)
+        if before is None:
+            target = self._pick(align_name(chain.label, chain.index, self.trace), chain)
+        else:
+            sid, idx = before
+            later = [c for c in ((f"{sid}_new", idx), (f"after.{sid}", idx)) if c[0] in self.trace]
+            target = self._pick(later, chain, require_match=True) if later else None
+        if target is not None:
+            self.aligned[key] = target
+        return target
+
     def check_chain(self, chain: Chain) -> None:
-        target = None
-        if self.trace is not None and chain.label:
-            cands = align_name(chain.label, chain.index, self.trace)
-            target = self._pick(cands, chain)
+        target = self._target_for(chain)
         values, kept, failures = [], [], []
         for p in chain.parts:
             try:
@@ -655,6 +670,15 @@ class Checker:
                         self.spread(part.node, True, only_rounded=False) + \
                         self.spread(part.node, True, only_rounded=True) + value_tolerance(v, None)
                 verdict, true, mine = self._judge_target(target, v, tol)
+                if verdict == "wrong" and self.trace[target[0]].phase == "given":
+                    # a given stated differently: a copying slip, or the name means something else
+                    self.claims.append(Claim(
+                        chain.line, chain.text, _plain(v), _plain(true), "unchecked", label=chain.label,
+                        step_id=target[0], index=target[1],
+                        reason=f"the problem gives {_fmt(true)} for this; if {shown(chain.label)} "
+                               f"means something else here, name it differently"))
+                    self._define(chain, v, v, _decimals_of(part.node), "correct", None)
+                    return
                 self._claim(chain, chain.text, v, true, verdict, target, mine, tol)
                 final_verdict = verdict
                 true0 = true
@@ -662,7 +686,7 @@ class Checker:
                 final_verdict = "wrong" if earlier_error else "correct"
                 if earlier_error:
                     final_verdict = "carried"
-            self._define(chain, v, true0, _decimals_of(part.node), final_verdict)
+            self._define(chain, v, true0, _decimals_of(part.node), final_verdict, target)
             return
         chain_error = earlier_error if target is None else False
         for i in range(1, len(chain.parts)):
@@ -721,9 +745,9 @@ class Checker:
             final_verdict, final_value = verdict, claimed
             final_decimals = _decimals_of(part.node)
         if chain.label and final_value is not None:
-            self._define(chain, final_value, true0, final_decimals, final_verdict)
+            self._define(chain, final_value, true0, final_decimals, final_verdict, target)
 
-    def _pick(self, cands, chain: Chain):
+    def _pick(self, cands, chain: Chain, require_match: bool = False):
         """Of the steps a name may mean, the one whose true value the work matches; failing that,
         the first reading only when the name pins it down (a number, a side h/o, an index).
         A bare, ambiguous name (net, out, z, δ, w) with a value matching nothing stays unaligned:
@@ -740,7 +764,7 @@ class Checker:
             value = np.asarray(self.trace.display(sid))
             if idx is None and 1 < value.size <= 64:
                 options.extend((sid, tuple(int(i) for i in ix)) for ix in np.ndindex(value.shape))
-            if computed and self.trace[sid].phase == "given" and f"{sid}_new" in self.trace:
+            if self.trace[sid].phase == "given" and f"{sid}_new" in self.trace:
                 options.append((f"{sid}_new", idx))  # `w5 = w5 − η·g` names the updated weight
         for p in reversed(chain.parts):
             try:
@@ -752,6 +776,8 @@ class Checker:
                 t = _element(self.trace.display(c[0]), c[1])
                 if np.size(t) == np.size(v) and close(v, t, tol):
                     return c
+            if require_match:
+                return None
             if len(cands) == 1 or not _is_bare(chain.label):
                 first = cands[0]
                 if computed and self.trace[first[0]].phase == "given":
@@ -759,7 +785,7 @@ class Checker:
                 size = np.size(_element(self.trace.display(first[0]), first[1]))
                 return first if size == np.size(v) else None
             return None
-        return cands[0] if len(cands) == 1 else None
+        return cands[0] if len(cands) == 1 and not require_match else None
 
     def _judge_setup(self, target, value, tol, earlier_error, corrected, true) -> str:
         """The student's setup (the first expression of a chain) against the step: carried when
@@ -786,7 +812,7 @@ class Checker:
         return {id(l): self.table.wrong_literals[l.text] for l in literals(node)
                 if l.text in self.table.wrong_literals}
 
-    def _define(self, chain: Chain, own, true, decimals, verdict):
+    def _define(self, chain: Chain, own, true, decimals, verdict, target=None):
         if not chain.label:
             return
         wrong = verdict in ("wrong", "carried")
@@ -795,8 +821,6 @@ class Checker:
         self.table.set(chain.label, chain.index, own, true if true is not None else own, decimals,
                        wrong, chain.line, computed, verdict == "wrong")
         if self.trace is not None:
-            cands = align_name(chain.label, chain.index, self.trace)
-            target = self._pick(cands, chain) if cands else None
             if target is not None:
                 sid, idx = target
                 shape = np.shape(self.trace.display(sid))
