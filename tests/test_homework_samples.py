@@ -79,3 +79,13 @@ def test_table_of_values_under_a_header():
     assert {c.step_id for c in report.claims} >= {"L1.z", "L1.a", "L2.z", "L2.a", "loss", "L2.dW"}
     bad = check_text(text.replace("0.6715", "0.6815"), spec)
     assert [(c.label, c.verdict) for c in bad.claims if c.verdict != "correct"] == [("out_h2", "wrong")]
+
+
+def test_softmax_shortcut_sample():
+    # with ½Σ(p − y)² the output δ is Jᵀ(p − y), not p − y = 0.5619 − 1 = −0.4381; what follows
+    # from −0.4381 (∂L/∂w = −0.4381 × 0.71, the update) is carried, not wrong again
+    spec = load_spec(ROOT / "examples/r5_dog_cat_softmax_mse.yaml")
+    report = check_text((HW / "r5_softmax_shortcut_wrong.md").read_text(encoding="utf-8"), spec)
+    wrong = [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"]
+    assert wrong == [(15, "softmax_mse_shortcut")]
+    assert {c.line for c in report.claims if c.verdict == "carried"} == {16, 17}
