@@ -90,14 +90,29 @@ class Network:
             cur = layer.forward(trace, cur, prefix, ids)
         return cur
 
+    def fused_output(self) -> bool:
+        """True when the last layer and the loss pair up (softmax + cross-entropy, sigmoid + BCE)."""
+        last = self.layers[-1]
+        return (last.kind == "dense" and self.loss is not None
+                and (last.act.name, self.loss.name) in FUSED)
+
+    def per_sample_loss(self, trace: Trace, out_id: str, prefix: str) -> np.ndarray:
+        """Each sample's loss; for a fused output pair it is computed from the logits z, exactly."""
+        y = trace["y"].value
+        if self.fused_output():
+            z = trace[f"{prefix}L{self.layers[-1].i}.z"].value  # (K, m)
+            return logit_loss(self.layers[-1].act.name, z, y)
+        return self.loss.per_sample(trace[out_id].value, y)
+
     def record_loss(self, trace: Trace, out_id: str, prefix: str):
         """Record the loss (per sample when m > 1, then the batch reduction)."""
         loss, m, r = self.loss, self.spec.batch_size, self.reduce
-        yhat = trace[out_id].value
+        per_sample = self.per_sample_loss(trace, out_id, prefix)
+        note = ("computed from the logits z (log-sum-exp), so it stays exact where ŷ rounds to 0 or 1"
+                if self.fused_output() else "")
         if m > 1:
-            trace.add(f"{prefix}loss.samples", "loss of each sample", loss.formula,
-                      loss.per_sample(yhat, trace["y"].value), (out_id, "y"),
-                      Op(loss.per_sample, f"{loss.name}(ŷ = {{0}}, y = {{1}})"))
+            trace.add(f"{prefix}loss.samples", "loss of each sample", loss.formula, per_sample, (out_id, "y"),
+                      Op(loss.per_sample, f"{loss.name}(ŷ = {{0}}, y = {{1}})"), note=note)
             how = "mean" if r != 1.0 else "sum"
             return trace.add(f"{prefix}loss", f"loss over the batch ({how} of the {m} sample losses)",
                              f"L = ({'1/m' if how == 'mean' else '1'})·Σ_samples L_s",
@@ -105,9 +120,9 @@ class Network:
                              (f"{prefix}loss.samples",),
                              Op(lambda v: np.asarray(np.sum(v) * r), f"{how}({{0}})"))
         return trace.add(f"{prefix}loss", f"loss ({loss.name})", loss.formula,
-                         np.asarray(loss.per_sample(yhat, trace["y"].value)[0]), (out_id, "y"),
+                         np.asarray(per_sample[0]), (out_id, "y"),
                          Op(lambda yh, y: np.asarray(loss.per_sample(yh, y)[0]),
-                            f"{loss.name}(ŷ = {{0}}, y = {{1}})", _loss_expand(loss.name)))
+                            f"{loss.name}(ŷ = {{0}}, y = {{1}})", _loss_expand(loss.name)), note=note)
 
     def backward(self, trace: Trace, out_id: str) -> None:
         """Record ∂L/∂ŷ, then every layer's gradients from the last layer back to the first."""
@@ -121,11 +136,7 @@ class Network:
                      " with ŷ = {0}, y = {1}",
                      lambda inp, idx, p: scale + loss.grad_template.format(fmt_term(inp[0][idx], p),
                                                                            fmt_term(inp[1][idx], p))), 1)
-        last = self.layers[-1]
-        fused = None
-        if getattr(last, "act", None) is not None and (last.act.name, loss.name) in FUSED \
-                and last.kind == "dense":
-            fused = (loss.name, lambda yh, y: (yh - y) * r)
+        fused = (loss.name, lambda yh, y: (yh - y) * r) if self.fused_output() else None
         for idx in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[idx]
             in_id = "x" if idx == 0 else self._out_id(idx - 1)
@@ -170,6 +181,18 @@ class Network:
             self.params[(i, name)] = trace[f"L{i}.{name}_new"].value
             if self.spec.momentum:
                 self.velocity[(i, name)] = trace[f"L{i}.v{name}"].value
+
+
+def logit_loss(activation: str, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-sample BCE of σ(z) or cross-entropy of softmax(z), from the logits z (K, m) -> (m,).
+
+    BCE: max(z, 0) − z·y + ln(1 + e^(−|z|)); cross-entropy: −Σ y·(z − logsumexp(z)).
+    """
+    if activation == "sigmoid":
+        return np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), axis=0)
+    zmax = np.max(z, axis=0, keepdims=True)
+    log_p = z - zmax - np.log(np.sum(np.exp(z - zmax), axis=0, keepdims=True))
+    return -np.sum(y * log_p, axis=0)
 
 
 def _loss_expand(name: str):
@@ -221,7 +244,8 @@ def _conventions_shown(spec: NetworkSpec) -> dict:
     conv = {"loss": f"{spec.loss}: {get_loss(spec.loss).formula}" if spec.loss else "none (forward only)",
             "batch_reduction": spec.conventions["batch_reduction"] + f" over m = {spec.batch_size}",
             "layout": "W is (n_out, n_in), z = W·a + b; samples are columns",
-            "logs": "natural log, clipped at 1e-12", "relu′(0)": "0"}
+            "logs": "natural log; softmax + cross-entropy and sigmoid + BCE from the logits (exact), "
+                    "other pairings clip probabilities at 1e-12", "relu′(0)": "0"}
     if any(l.kind == "conv2d" for l in spec.layers):
         conv["conv"] = "cross-correlation (no kernel flip), filters W (C_out, C_in, k, k), maps (C, H, W)"
     if any(l.kind == "pool" and l.mode == "max" for l in spec.layers):
