@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from engine.kinds import WalkOptions, walk
 from engine.network import Network, loss_value
 from engine.spec import parse_network
-from engine.trace import Trace
+from engine.gradcheck import crosses_kink
 
 SMOOTH = ["linear", "sigmoid", "tanh", "relu", "leaky_relu"]
 LOSSES = ["half_sse", "sse", "mse", "bce", "cross_entropy"]
@@ -43,29 +43,6 @@ def dense_specs(draw):
     return {"input": shape(x), "target": shape(y), "layers": layers, "loss": loss, "learning_rate": 0.1}
 
 
-def forward_pattern(net, params):
-    """Signs of every forward value and every max-pool routing mask at these parameter values."""
-    saved, net.params = net.params, params
-    try:
-        trace = Trace(batch_size=net.spec.batch_size)
-        net.step(trace, after=False)
-    finally:
-        net.params = saved
-    return [np.sign(s.value) for s in trace if s.phase == "forward"] + \
-           [s.value for s in trace if s.id.endswith(".mask")]
-
-
-def kinked(net, i, name, idx, reach):
-    """True when moving one parameter element by ±reach flips a ReLU or a max-pool choice."""
-    base = forward_pattern(net, net.params)
-    for shift in (reach, -reach):
-        params = {k: v.copy() for k, v in net.params.items()}
-        params[(i, name)][idx] += shift
-        if any(not np.array_equal(a, b) for a, b in zip(base, forward_pattern(net, params))):
-            return True
-    return False
-
-
 def finite_difference_check(spec_dict, h=1e-3):
     """Max relative error between traced ∂L/∂θ and the five-point central difference over every parameter.
 
@@ -84,7 +61,7 @@ def finite_difference_check(spec_dict, h=1e-3):
                 params = {k: v.copy() for k, v in net.params.items()}
                 params[(i, name)][idx] += shift
                 return loss_value(net, params)
-            if kinked(net, i, name, idx, 2 * h):
+            if crosses_kink(net, (i, name), idx, 2 * h):
                 continue  # a ReLU sign or a max-pool winner changes within ±2h: not differentiable there
             numeric = (-at(2 * h) + 8 * at(h) - 8 * at(-h) + at(-2 * h)) / (12 * h)
             # relative error with a floor: gradients below 1e-4 are judged absolutely (FD noise ~1e-10)
