@@ -22,6 +22,7 @@ HW = ROOT / "examples/homework"
     ("r10_matrix_form.md", "r10_relu_bce_matrix.yaml"),
     ("r2_messy.md", "r2_two_layer_sigmoid.yaml"),
     ("r9_two_iterations.txt", "r9_one_weight_regression.yaml"),     # names restated per iteration
+    ("r3_cnn.md", "r3_cnn_edge.yaml"),
 ])
 @pytest.mark.parametrize("with_spec", [True, False])
 def test_right_work_passes(work, spec, with_spec):
@@ -89,3 +90,12 @@ def test_softmax_shortcut_sample():
     wrong = [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"]
     assert wrong == [(15, "softmax_mse_shortcut")]
     assert {c.line for c in report.claims if c.verdict == "carried"} == {16, 17}
+
+
+def test_maxpool_gradient_sent_everywhere_is_named():
+    # all four conv outputs tie at 3 × 0.8 − 1 = 1.4; the course rule sends ∂L/∂pool = 0.6·(σ(0.94) − 1)
+    # = −0.1685 to the first position only; the student spread it over all four
+    spec = load_spec(ROOT / "examples/r3_cnn_edge.yaml")
+    report = check_text((HW / "r3_cnn_maxpool_wrong.md").read_text(encoding="utf-8"), spec)
+    assert [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"] == \
+        [(17, "maxpool_everywhere")]

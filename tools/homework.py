@@ -163,10 +163,14 @@ class Chain:
     text: str = ""
 
 
-def _is_prose(tok: Token, known: set[str]) -> bool:
+def _is_prose(tok: Token, known: set[str], nxt: Token | None = None) -> bool:
     if tok.kind != "NAME":
         return tok.kind == "OTHER"
     t = tok.text
+    if t in FUNCTIONS and len(t) > 1 and not (nxt is not None and (
+            nxt.kind == "LP" or (nxt.kind == "OP" and nxt.text == "'") or
+            (t in ("exp", "ln", "log", "sqrt") and nxt.kind in ("NUM", "NAME")))):
+        return canon(t) not in known  # 'ReLU map', 'the sigmoid output': a word, not a call
     if t in FUNCTIONS or t in CONSTANTS or canon(t) in known:
         return False
     if any(ch.isdigit() or ch in "_Λð'" for ch in t):
@@ -195,7 +199,7 @@ def _split_clauses(tokens: list[Token], known: set[str]) -> list[list[Token]]:
                 and nxt is not None and nxt.kind in ("NUM", "LP") and "x" not in known:
             cur.append(Token("OP", "*", tok.pos, space_before=tok.space_before))  # 0.5 x 10
             continue
-        if _is_prose(tok, known):
+        if _is_prose(tok, known, nxt):
             label_next = nxt is not None and nxt.kind == "EQ" and tok.kind == "NAME"
             clauses.append(cur)
             cur, depth = ([tok] if label_next else []), 0
@@ -889,6 +893,9 @@ def _is_bare(label: str | None) -> bool:
     s = canon(label)
     if "ð" in s:
         s = s.partition("ð")[2][1:]
+    if s.lower() in ("pool", "pooled", "maxpool", "avgpool", "map", "fmap", "featuremap", "convmap",
+                     "relumap"):
+        return False  # one pooling or feature-map layer is what these words name
     return not any(ch.isdigit() for ch in s) and "Λ" not in s
 
 
@@ -1054,6 +1061,10 @@ def _quantity(s: str, trace):
         return "delta", layer, nums, None
     if low in ("x", "i"):
         return "x", layer, nums, None
+    if low in ("pool", "pooled", "maxpool", "avgpool"):
+        return "pool", layer, nums, None
+    if low in ("map", "fmap", "featuremap", "conv", "convmap", "relumap"):
+        return "map", layer, nums, None
     if low in ("y", "t", "target") and not layer:
         return "y", None, nums, None
     if (base in _LOSS_NAMES or (len(base) > 1 and low in _LOSS_NAMES)) and not nums:
@@ -1110,7 +1121,23 @@ def _steps_for(kind, layer, nums, side, index, new, trace) -> list:
         p = "W" if kind in ("W", "w") else "b"
         suffix = "_new" if new else ""
         return _param_candidates(p, kind, layer, nums, index, suffix, dense, trace)
+    if kind == "pool":   # the output of a pooling layer
+        return [(f"L{k}.a", index) for k in _all_layer_numbers(trace)
+                if "pooling" in trace[f"L{k}.a"].label]
+    if kind == "map":    # a conv layer's feature map, after its activation when one follows
+        out = []
+        for k in dense:
+            if np.ndim(trace.display(f"L{k}.W")) == 4:
+                nxt = f"L{k + 1}.a"
+                if nxt in trace and trace[nxt].inputs == (f"L{k}.z",):
+                    out.append((nxt, index))
+                out.append((f"L{k}.z", index))
+        return out
     return []
+
+
+def _all_layer_numbers(trace) -> list[int]:
+    return sorted({int(s.id[1:].split(".")[0]) for s in trace if re.fullmatch(r"L\d+\.a", s.id)})
 
 
 def _param_candidates(p, kind, layer, nums, index, suffix, dense, trace) -> list:
@@ -1169,9 +1196,10 @@ def _derivative(num: str, den: str, index, trace) -> list:
             return _steps_for("delta", dlayer, dnums, dside, index, False, trace)
         if dkind == "yhat":
             return [(f"L{last}.da", index)] + ([(f"L{last}.da", (0,))] if index is None else [])
-        if dkind == "a":
-            return [(c[0].replace(".a", ".da"), c[1]) for c in
-                    _steps_for("a", dlayer, dnums, dside, index, False, trace) if c[0].endswith(".a")]
+        if dkind in ("a", "pool", "map"):
+            return [(c[0][:-2] + (".da" if c[0].endswith(".a") else ".delta"), c[1]) for c in
+                    _steps_for(dkind, dlayer, dnums, dside, index, False, trace)
+                    if c[0].endswith((".a", ".z"))]
         return []
     if nq is not None and nq[0] == "z" and dkind in ("w", "W"):
         # ∂z/∂w = the input that weight multiplies: a_{k−1}[c] (x[c] for the first layer)
