@@ -122,3 +122,13 @@ def test_help_has_an_example_and_the_module_stays_light():
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
                             timeout=60).stdout.strip()
     assert loaded == "[]"
+
+
+def test_structured_form_with_the_spec_inline(capsys):
+    # R8 by hand: z1 = 2·1 + 0 = 2; ∂L/∂W2 = (7 − 5)·2 = 4; W2_new = 3 − 0.1·4 = 2.6; L = ½(7 − 5)² = 2
+    code, out, _ = run(["check", str(HW / "r8_inline_answers.yaml"), "--format", "json"], capsys)
+    assert code == 1
+    claims = {c["label"]: c for c in json.loads(out)["claims"]}
+    assert claims["loss"]["verdict"] == "wrong" and claims["loss"]["misconception"] == "missing_half"
+    assert claims["loss"]["line"] == 13
+    assert [claims[k]["verdict"] for k in ("z1", "∂L/∂W2", "L2.W_new")] == ["correct"] * 3

@@ -1295,7 +1295,8 @@ def check_answers(data: dict, text: str, spec: dict | None, rtol=None, atol=None
             if sid is None or rest:
                 raise NNTError(f"answer key '{key}' is not a step id or a name; write e.g. L1.z, loss, "
                                f"'L1.dW[0, 1]', net_h1, '∂E/∂w5'")
-        line = next((k for k, l in enumerate(lines, 1) if str(key) in l), 0)
+        start = next((k for k, l in enumerate(lines) if re.match(r"answers\s*:", l)), 0)
+        line = next((k for k, l in enumerate(lines[start:], start + 1) if str(key) in l), 0)
         if sid not in checker.trace:
             try:
                 name = tokenize(normalise_line(sid))[0].text
