@@ -3,7 +3,7 @@
 Example:
   nnt chat                      # a new conversation (offline unless OPENAI_API_KEY/OPENAI_BASE_URL is set)
   nnt chat --session hw3        # resume (or start) the conversation named hw3
-  you › /load examples/r2_sigmoid_2_2_1.yaml
+  you › /load examples/r2_two_layer_sigmoid.yaml
   you › /hint
   you › what is RAG?
 
