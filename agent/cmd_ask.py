@@ -2,7 +2,7 @@
 
 Example:
   nnt ask "what is RAG?"
-  nnt ask --spec examples/r2_sigmoid_2_2_1.yaml "why is L2.delta negative?"
+  nnt ask --spec examples/r2_two_layer_sigmoid.yaml "why is L2.delta negative?"
   nnt ask --offline "walk me through it" --spec examples/r8_linear_chain.yaml
 
 Notices (such as an offline fallback) go to stderr; the answer goes to stdout.
