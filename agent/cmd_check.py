@@ -50,7 +50,8 @@ def run(args) -> int:
     reports, unusable = [], False
     for path in args.work:
         try:
-            reports.append(check_submission(_read(path), path, spec, args.rtol, args.atol))
+            reports.append(check_submission(_read(path), "stdin" if path == "-" else path, spec,
+                                            args.rtol, args.atol))
         except NNTError as exc:
             if len(args.work) == 1:
                 raise

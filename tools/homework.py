@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.errors import NNTError
-from engine.expr import CONSTANTS, FUNCTIONS, ExprError, Node, Parser, Token, evaluate, literals, tokenize
+from engine.expr import (CONSTANTS, FUNCTIONS, ExprError, Node, Parser, Token, evaluate, literals, names,
+                         tokenize)
 from engine.verify import (Claim, CheckReport, close, half_unit, judge_step, link_verdict,
                            override_tolerance, value_tolerance)
 
@@ -350,7 +351,7 @@ def read_chains(text_lines: list[str], known: set[str], unreadable: list | None 
                 (not groups[0]) or (label is not None and prev.label is not None
                                     and canon(label) == canon(prev.label) and index == prev.index
                                     and prev.parts[-1].node.kind not in ("num", "vec", "neg")
-                                    and canon(label) not in {canon(n) for p in parts for n in _names(p.node)}))
+                                    and canon(label) not in {canon(n) for p in parts for n in names(p.node)}))
             if continues:
                 prev.parts.extend(parts)
                 prev.text += " = " + " = ".join(p.text for p in parts)
@@ -367,11 +368,6 @@ def read_chains(text_lines: list[str], known: set[str], unreadable: list | None 
 
 def _index_text(index) -> str:
     return "" if index is None else "[" + ", ".join(str(i) for i in index) + "]"
-
-
-def _names(node: Node) -> list[str]:
-    from engine.expr import names
-    return names(node)
 
 
 # --- the symbol table -----------------------------------------------------------------------------
@@ -575,7 +571,7 @@ class Checker:
                 continue
             if np.shape(moved) == np.shape(base):
                 spread = spread + np.abs(moved - base)
-        for name in dict.fromkeys(_names(node)):
+        for name in dict.fromkeys(names(node)):
             sym = self.table.symbols.get(canon(name))
             if sym is None or not sym.decimals or not sym.rounded or sym.slip:
                 continue
@@ -806,7 +802,7 @@ class Checker:
                           self.own_decimals, self.rtol, self.atol)
 
     def _uses_wrong(self, node: Node) -> bool:
-        for n in _names(node):
+        for n in names(node):
             sym = self.table.symbols.get(canon(n))
             if sym is not None and sym.wrong:
                 return True
