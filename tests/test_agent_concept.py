@@ -1,0 +1,73 @@
+"""The concept node: the whole RAG step logged for /trace (query, terms, verdict, scored cards, prompt),
+offline and with the scripted LLM."""
+from __future__ import annotations
+
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agent.concept import PROMPT_NOT_COVERED, PROMPT_OFFLINE, PROMPT_SENT
+from agent.config import load_settings
+from agent.graph import build_graph
+from agent.state import TutorContext
+from scripted_llm import ScriptedLLM, text, tool_calls
+from tools.knowledge import cited_ids
+
+
+def ask(question: str, llm: ScriptedLLM | None = None) -> dict:
+    settings = load_settings(base_url=llm.url, timeout_s=5, max_retries=0) if llm else load_settings()
+    graph = build_graph(InMemorySaver())
+    return graph.invoke({"messages": [HumanMessage(question)], "request": None},
+                        {"configurable": {"thread_id": "t"}}, context=TutorContext(settings=settings))
+
+
+def retrieval_of(out: dict) -> dict:
+    entries = [a for a in out["activity"] if a["kind"] == "retrieval"]
+    assert len(entries) == 1
+    return entries[0]
+
+
+def test_offline_answer_logs_the_whole_retrieval_and_the_prompt_an_llm_would_get():
+    out = ask("what is RAG?")
+    r = retrieval_of(out)
+    # "what" and "is" carry no meaning: the one search term is the acronym
+    assert r["query"] == "what is RAG?" and r["terms"] == ["rag"]
+    # one term, found in the best card: all of the question's weight is matched
+    assert r["covered"] is True and r["coverage"] == 1.0 and "100%" in r["reason"]
+    ids = [c["id"] for c in r["cards"]]
+    assert ids[0] == "rag" and len(ids) == 3
+    for card in r["cards"]:
+        assert card["matched"] == ["rag"] and card["bm25"] == card["score"] > 0 and card["cosine"] is None
+    assert [c["score"] for c in r["cards"]] == sorted((c["score"] for c in r["cards"]), reverse=True)
+    # the prompt holds the rules, each retrieved card under its id, and the question; it was not sent
+    assert r["prompt_status"] == PROMPT_OFFLINE
+    prompt = r["prompt"]
+    assert "ONLY the course cards" in prompt and prompt.rstrip().endswith("what is RAG?")
+    assert all(f"[{i}]" in prompt for i in ids)
+    assert set(cited_ids(out["reply"])) <= set(ids) and "[rag]" in out["reply"]
+
+
+def test_offline_not_covered_still_shows_why_and_the_prompt():
+    out = ask("what's the weather like tomorrow?")
+    r = retrieval_of(out)
+    assert r["covered"] is False and "only" in r["reason"]
+    assert r["prompt_status"] == PROMPT_OFFLINE and "what's the weather like tomorrow?" in r["prompt"]
+    assert "do not cover" in out["reply"] and cited_ids(out["reply"]) == []
+
+
+def test_llm_gets_exactly_the_logged_prompt():
+    answer = "RAG puts retrieved passages into the prompt [rag]."
+    with ScriptedLLM([tool_calls(("search_concepts", {"query": "RAG"})), text(answer)]) as llm:
+        out = ask("what is RAG?", llm)
+    r = retrieval_of(out)
+    assert r["prompt_status"] == PROMPT_SENT and r["terms"] == ["rag"] and r["covered"] is True
+    assert llm.requests[1]["messages"] == [{"role": "user", "content": r["prompt"]}]
+    assert out["reply"] == answer
+
+
+def test_llm_is_not_asked_when_the_cards_do_not_cover_the_question():
+    with ScriptedLLM([tool_calls(("search_concepts", {"query": "weather tomorrow"}))]) as llm:
+        out = ask("what's the weather like tomorrow?", llm)
+    assert len(llm.requests) == 1  # the orchestrator's call only
+    r = retrieval_of(out)
+    assert r["covered"] is False and r["prompt_status"] == PROMPT_NOT_COVERED and r["prompt"]
+    assert "do not cover" in out["reply"]
