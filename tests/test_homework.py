@@ -160,3 +160,9 @@ def test_fuzz_reader_with_spec(text):
         check_text("net_h1 = " + text + "\n" + text, R2_SPEC)
     except NNTError:
         pass
+
+
+def test_subscripted_name_reads_the_element_of_a_defined_vector():
+    # x₁ = 0.5, x₂ = 0.8: 0.15·0.5 + 0.2·0.8 + 0.35 = 0.585
+    assert verdicts("x = [0.5, 0.8]\nz = 0.15·x₁ + 0.2·x₂ + 0.35 = 0.585") == [(2, "correct")]
+    assert verdicts("x = [0.5, 0.8]\nz = 0.15·x₁ + 0.2·x₂ + 0.35 = 0.595") == [(2, "wrong")]

@@ -528,11 +528,26 @@ class Checker:
     # name resolution -------------------------------------------------------------------------
     def _resolve_own(self, name):
         v = self.table.own(name)
+        if v is None:
+            v = self._element_of_vector(name, self.table.own)
         return v if v is not None else self._from_trace(name, own=True)
 
     def _resolve_true(self, name):
         v = self.table.true(name)
+        if v is None:
+            v = self._element_of_vector(name, self.table.true)
         return v if v is not None else self._from_trace(name, own=False)
+
+    @staticmethod
+    def _element_of_vector(name, lookup):
+        """x₁ when the text defined the vector x = [0.5, 0.8]: its first element (1-based)."""
+        m = re.fullmatch(r"([^\d_]+)_?(\d)", canon(name))
+        if not m:
+            return None
+        vec = lookup(m.group(1))
+        if vec is None or np.ndim(vec) != 1 or not 1 <= int(m.group(2)) <= np.size(vec):
+            return None
+        return np.asarray(vec)[int(m.group(2)) - 1]
 
     def _from_trace(self, name, own: bool):
         if self.trace is None or name in CONSTANTS:
