@@ -7,7 +7,6 @@ are read; a block between two lines of three quotes (\"\"\") is one message.
 """
 from __future__ import annotations
 
-import json
 import queue
 import sqlite3
 import sys
@@ -264,54 +263,14 @@ class ChatSession:
         self.console.print(f"Wrote the walkthrough to {arg} ({len(text)} characters).", highlight=False)
 
     def cmd_trace(self, arg: str) -> None:
+        from agent.activity_view import trace_text
+
         self.markdown(trace_text(self.values()))
 
     def cmd_new(self, arg: str) -> None:
         self._wait_for_cancelled_turn()
         self.session, self.rewind_to = arg or new_session_name(), None
         self.console.print(f"New conversation: session [cyan]{self.session}[/cyan]", highlight=False)
-
-
-def _short(obj, limit: int = 300) -> str:
-    text = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
-
-
-def trace_text(values: dict) -> str:
-    """The tutor's own steps in the last turn, as Markdown: route, tool calls, retrieval, LLM, guard."""
-    activity = values.get("activity") or []
-    if not activity:
-        return "Nothing traced yet: ask something first."
-    lines = ["**What I did last turn**", ""]
-    for a in activity:
-        kind = a.get("kind")
-        if kind == "route":
-            if a.get("by") == "llm":
-                lines.append(f"- **route** (LLM decided): tools {', '.join(a.get('tools', []))}")
-            else:
-                lines.append(f"- **route** (rules): {a.get('route')} — {a.get('reason')}")
-        elif kind == "tool":
-            outcome = f"error: {a['error']}" if a.get("error") else _short(a.get("result"))
-            lines.append(f"- **tool call** `{a.get('name')}({_short(a.get('args'), 200)})` → {outcome}")
-        elif kind == "retrieval":
-            cards = ", ".join(f"[{c['id']}] {c['title']} ({c['score']})" for c in a.get("cards", []))
-            lines.append(f"- **retrieval** query “{a.get('query')}” → {cards or 'no card matched'}")
-            if a.get("prompt"):
-                lines.append(f"- **prompt** built from those cards:\n\n```\n{_short(a['prompt'], 1200)}\n```")
-        elif kind == "explain":
-            rung = f", hint rung {a['level']} on `{a['step']}`" if a.get("mode") == "hint" else (
-                f" `{a['step']}`" if a.get("step") else "")
-            lines.append(f"- **explainer**: {a.get('mode')}{rung} (template from the engine's trace)")
-        elif kind == "llm":
-            lines.append(f"- **LLM call** ({a.get('node')})" + (f": failed, {a['error']}" if a.get("error")
-                                                                 else f", attempt {a.get('attempt', 1)}"))
-        elif kind == "guard":
-            bad = a.get("ungrounded") or []
-            lines.append("- **grounding guard**: " + (f"invented numbers {', '.join(bad)}" if bad
-                                                     else "every number traced to the engine or the user"))
-        else:
-            lines.append(f"- {_short(a)}")
-    return "\n".join(lines)
 
 
 def read_inputs(console, history_file: Path | None):
