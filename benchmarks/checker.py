@@ -208,7 +208,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sites per example")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--decimals", type=int, default=4, help="decimals the student writes (2-6)")
     args = parser.parse_args(argv)
+    global DECIMALS
+    DECIMALS = max(2, min(6, args.decimals))
     rng = random.Random(args.seed)
     stats: Counter = Counter()
     stats["examples"], stats["missed"], stats["misnamed"] = [], [], []
@@ -259,7 +262,7 @@ def main(argv=None) -> int:
     carried = stats["not_repunished"] / max(stats["affected"], 1)
     naming = stats["named"] / max(stats["named_total"], 1)
     print(f"mutation benchmark of the homework checker ({stats['injected']} single-error walkthroughs, "
-          f"{len(files)} example files, {elapsed:.1f} s)")
+          f"{len(files)} example files, numbers written to {DECIMALS} decimals, {elapsed:.1f} s)")
     print(f"  mutations: " + ", ".join(f"{k} {v}" for k, v in sorted(per_kind.items())))
     print(f"  recall     {recall:.3f}  (goal ≥ 0.95)  {stats['found']}/{stats['injected']} injected errors found")
     print(f"  precision  {precision:.3f}  (goal ≥ 0.98)  {stats['true_flags']}/{flags} wrong verdicts are real")
