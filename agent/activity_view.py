@@ -71,6 +71,16 @@ def retrieval_lines(a: dict) -> list[str]:
     return lines
 
 
+def _guard_line(a: dict) -> str:
+    bad = a.get("ungrounded") or []
+    line = "- **grounding guard**: " + (f"invented numbers {', '.join(bad)}" if bad
+                                       else "every number traced to the engine or the user")
+    if "citations" in a:
+        line += "; " + ("; ".join(a["citations"]) if a["citations"]
+                        else "every [card-id] cited names a retrieved card")
+    return line
+
+
 def trace_text(values: dict) -> str:
     """The tutor's own steps in the last turn, as Markdown: route, tool calls, retrieval, LLM, guard."""
     activity = values.get("activity") or []
@@ -97,9 +107,7 @@ def trace_text(values: dict) -> str:
             lines.append(f"- **LLM call** ({a.get('node')})" + (f": failed, {a['error']}" if a.get("error")
                                                                  else f", attempt {a.get('attempt', 1)}"))
         elif kind == "guard":
-            bad = a.get("ungrounded") or []
-            lines.append("- **grounding guard**: " + (f"invented numbers {', '.join(bad)}" if bad
-                                                     else "every number traced to the engine or the user"))
+            lines.append(_guard_line(a))
         else:
             lines.append(f"- {short(a)}")
     return "\n".join(lines)

@@ -3,8 +3,9 @@
 Offline the answer is extractive (tools.knowledge.answer_offline). The retrieved cards are always put
 into the grounded prompt, and the whole retrieval (query, terms, covered verdict and its reason, cards
 with scores and matched terms, the prompt) is logged for /trace: the tutor teaches RAG by doing it in
-the open. With an LLM the prompt is sent and the answer is grounding-checked; failures fall back to the
-extractive answer.
+the open. With an LLM the prompt is sent and the answer is checked by the grounding guard, numbers and
+citations both: a [card-id] that was not retrieved, or no citation at all when the cards cover the
+question, is a fault like an invented number (one rewrite naming it, then the extractive answer).
 """
 from __future__ import annotations
 
@@ -17,6 +18,32 @@ from agent.state import context_of, last_user_text, use_llm
 PROMPT_SENT = "sent to the LLM"
 PROMPT_OFFLINE = "not sent (offline): the prompt an LLM would get"
 PROMPT_NOT_COVERED = "not sent: the cards do not cover the question, so no LLM is asked"
+
+
+class CitationCheck:
+    """The answer's [card-id] citations must name retrieved cards, and cite one when they cover it."""
+
+    field = "citations"
+
+    def __init__(self, retrieved: list[str], covered: bool):
+        self.retrieved, self.covered = retrieved, covered
+
+    def faults(self, text: str) -> list[str]:
+        from tools.knowledge import cited_ids
+
+        cited = cited_ids(text)
+        stray = [f"[{cid}] is not one of the retrieved cards" for cid in cited if cid not in self.retrieved]
+        return stray or (["no card is cited"] if self.covered and not cited else [])
+
+    def instruction(self, faults: list[str]) -> str:
+        allowed = ", ".join(f"[{cid}]" for cid in self.retrieved)
+        return (f"Your previous answer's citations were wrong: {'; '.join(faults)}. Rewrite it from the "
+                f"course cards you were given and cite them by id after each sentence that uses one; "
+                f"the only ids you may cite are {allowed}.")
+
+    def notice(self, faults: list[str]) -> str:
+        return (f"the LLM's answer still cited wrongly after a rewrite ({'; '.join(faults)}); "
+                f"showing the answer extracted from the cards.")
 
 
 def answer_concept(state: dict, runtime) -> dict:
@@ -39,7 +66,9 @@ def answer_concept(state: dict, runtime) -> dict:
     reply, notices = offline.text, []
     if ask:
         grounding = grounding_for([question, found.prompt])
-        words, more, notices = grounded_call(context, [HumanMessage(found.prompt)], grounding, "concept")
+        check = CitationCheck([h.card.id for h in found.hits], found.covered)
+        words, more, notices = grounded_call(context, [HumanMessage(found.prompt)], grounding, "concept",
+                                             (check,))
         activity += more
         if words:
             reply = words

@@ -3,12 +3,15 @@
 A number written with d decimals is grounded when some allowed value rounds to it at d decimals
 (0.7612 is grounded by 0.76116262; 0.76 too). Numbers inside identifiers (L1, w5, x₁, R2) are not
 numbers, and small integers (0 to 10: counts, layer numbers, ordinals) are always allowed.
+Further checks of the same text (a TextCheck, e.g. the concept node's citations) share its rewrite-once,
+then-fall-back handling in agent.llm.grounded_call.
 """
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterable
+from typing import Protocol
 
 import numpy as np
 
@@ -111,6 +114,20 @@ def grounding_for(texts: Iterable[str] = (), objects: Iterable = (), trace=None)
         for step in trace:
             values += [float(v) for v in np.ravel(trace.display(step.id))]
     return Grounding(values)
+
+
+class TextCheck(Protocol):
+    """A further check of an LLM text beside its numbers (e.g. its [card-id] citations), run by
+    agent.llm.grounded_call: faults are logged under `field`, told to the model for its one rewrite,
+    and, if the rewrite has faults too, the caller's offline answer is shown with `notice`."""
+
+    field: str
+
+    def faults(self, text: str) -> list[str]: ...
+
+    def instruction(self, faults: list[str]) -> str: ...
+
+    def notice(self, faults: list[str]) -> str: ...
 
 
 def retry_instruction(offending: list[str]) -> str:

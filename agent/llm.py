@@ -71,8 +71,10 @@ def load_prompt(name: str) -> str:
     return (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8").strip()
 
 
-def grounded_call(context, messages: list, grounding, name: str) -> tuple[str | None, list[dict], list[str]]:
-    """An LLM text checked by the grounding guard, rewritten once if it invents numbers.
+def grounded_call(context, messages: list, grounding, name: str,
+                  checks: tuple = ()) -> tuple[str | None, list[dict], list[str]]:
+    """An LLM text checked by the grounding guard (and any further `checks`, agent.grounding.TextCheck),
+    rewritten once naming every fault found.
 
     Returns (text or None when the caller must use its template, activity entries, notices).
     """
@@ -90,10 +92,15 @@ def grounded_call(context, messages: list, grounding, name: str) -> tuple[str | 
             return None, activity, [offline_notice(str(exc))]
         text = reply.content if isinstance(reply.content, str) else str(reply.content)
         offending = grounding.ungrounded(text)
+        faults = {check.field: check.faults(text) for check in checks}
         activity.append({"kind": "llm", "node": name, "attempt": attempt})
-        activity.append({"kind": "guard", "attempt": attempt, "ungrounded": offending})
-        if not offending:
+        activity.append({"kind": "guard", "attempt": attempt, "ungrounded": offending, **faults})
+        if not offending and not any(faults.values()):
             return text, activity, []
-        messages = list(messages) + [AIMessage(text), HumanMessage(retry_instruction(offending))]
-    return None, activity, [f"the LLM's text kept numbers the engine did not compute "
-                            f"({', '.join(offending)}); showing the engine's own answer."]
+        told = [retry_instruction(offending)] if offending else []
+        told += [check.instruction(faults[check.field]) for check in checks if faults[check.field]]
+        messages = list(messages) + [AIMessage(text), HumanMessage("\n\n".join(told))]
+    notices = [f"the LLM's text kept numbers the engine did not compute ({', '.join(offending)}); "
+               f"showing the engine's own answer."] if offending else []
+    return None, activity, notices + [check.notice(faults[check.field]) for check in checks
+                                      if faults[check.field]]

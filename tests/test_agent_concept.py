@@ -71,3 +71,65 @@ def test_llm_is_not_asked_when_the_cards_do_not_cover_the_question():
     r = retrieval_of(out)
     assert r["covered"] is False and r["prompt_status"] == PROMPT_NOT_COVERED and r["prompt"]
     assert "do not cover" in out["reply"]
+
+
+# citations are checked like numbers ------------------------------------------------------------
+
+def test_citation_check_names_stray_ids_and_a_missing_citation():
+    from agent.concept import CitationCheck
+
+    check = CitationCheck(["rag", "fine-tuning"], covered=True)
+    assert check.faults("RAG retrieves first [rag]; fine-tuning changes weights [fine-tuning].") == []
+    assert check.faults("RAG retrieves first [rag] [made-up].") == ["[made-up] is not one of the retrieved cards"]
+    assert check.faults("RAG retrieves first.") == ["no card is cited"]
+    assert CitationCheck(["rag"], covered=False).faults("The course notes do not cover this.") == []
+    told = check.instruction(["[made-up] is not one of the retrieved cards"])
+    assert "[made-up]" in told and "[rag], [fine-tuning]" in told
+
+
+RETRIEVED = "RAG puts retrieved passages into the prompt [rag]; fine-tuning changes weights [fine-tuning]."
+
+
+def test_a_citation_of_a_card_not_retrieved_is_rewritten_once_naming_it():
+    from agent.activity_view import trace_text
+
+    script = [tool_calls(("search_concepts", {"query": "RAG"})),
+              text("RAG was invented to stop hallucinations [hallucination-cure]."), text(RETRIEVED)]
+    with ScriptedLLM(script) as llm:
+        out = ask("what is RAG?", llm)
+    assert len(llm.requests) == 3
+    told = llm.requests[2]["messages"][-1]["content"]
+    assert "[hallucination-cure] is not one of the retrieved cards" in told
+    ids = [c["id"] for c in retrieval_of(out)["cards"]]
+    assert ", ".join(f"[{i}]" for i in ids) in told  # the ids it may cite, named
+    assert out["reply"] == RETRIEVED and out["notices"] == []
+    guards = [a for a in out["activity"] if a["kind"] == "guard"]
+    assert [g["citations"] for g in guards] == [["[hallucination-cure] is not one of the retrieved cards"], []]
+    shown = trace_text(out)
+    assert "[hallucination-cure] is not one of the retrieved cards" in shown
+    assert "every [card-id] cited names a retrieved card" in shown
+
+
+def test_no_citation_twice_falls_back_to_the_extractive_answer():
+    script = [tool_calls(("search_concepts", {"query": "RAG"})),
+              text("RAG retrieves passages first."), text("RAG retrieves passages, then generates.")]
+    with ScriptedLLM(script) as llm:
+        out = ask("what is RAG?", llm)
+    assert len(llm.requests) == 3  # no third try: the extractive answer is used
+    assert "no card is cited" in llm.requests[2]["messages"][-1]["content"]
+    assert "generates" not in out["reply"]
+    # the extractive answer opens with the best card's title and id, and cites only retrieved cards
+    assert out["reply"].startswith("**Retrieval-augmented generation (RAG)** [rag]")
+    assert set(cited_ids(out["reply"])) <= {c["id"] for c in retrieval_of(out)["cards"]}
+    assert out["notices"] == ["the LLM's answer still cited wrongly after a rewrite (no card is cited); "
+                              "showing the answer extracted from the cards."]
+
+
+def test_an_invented_number_and_a_stray_citation_are_named_in_one_rewrite():
+    script = [tool_calls(("search_concepts", {"query": "RAG"})),
+              text("RAG cuts errors by 37% [rag-stats]."), text(RETRIEVED)]
+    with ScriptedLLM(script) as llm:
+        out = ask("what is RAG?", llm)
+    told = llm.requests[2]["messages"][-1]["content"]
+    assert "37%" in told and "[rag-stats] is not one of the retrieved cards" in told
+    assert out["reply"] == RETRIEVED
