@@ -89,3 +89,14 @@ def test_gradcheck_tool_reports_every_parameter():
     out = run_tool("gradcheck", {}, R2)
     assert out.ok and out.result["passed"]
     assert {r["step_id"] for r in out.result["results"]} >= {"L1.dW", "L2.dW", "L1.db", "L2.db"}
+
+
+def test_search_concepts_says_whether_the_cards_cover_the_question():
+    covered = run_tool("search_concepts", {"query": "what is RAG?"}, None)
+    assert covered.ok and covered.result["covered"] is True and "100%" in covered.result["reason"]
+    assert covered.result["cards"][0]["id"] == "rag" and "Retrieval" in covered.result["cards"][0]["body"]
+    off = run_tool("search_concepts", {"query": "what's the weather like tomorrow?"}, None)
+    assert off.ok and off.result["covered"] is False and "only" in off.result["reason"]
+    assert off.result["note"].startswith("not covered")
+    assert all("body" not in c for c in off.result["cards"])  # nothing to answer from
+    assert '"covered":false' in off.content()  # what the model reads

@@ -163,11 +163,17 @@ def _homework_result(text: str, spec: dict | None) -> dict:
 
 
 def _knowledge_result(query: str) -> dict:
-    from tools.knowledge import search
+    """The top cards and whether they cover the question; when they do not, no bodies to answer from."""
+    from tools.knowledge import retrieve
 
-    hits = search(query, k=3)
-    return {"cards": [{"id": h.card.id, "title": h.card.title, "score": round(float(h.score), 3),
-                       "body": h.card.body} for h in hits]}
+    found = retrieve(query, k=3)
+    cards = [{"id": h.card.id, "title": h.card.title, "score": round(float(h.score), 3)}
+             | ({"body": h.card.body} if found.covered else {}) for h in found.hits]
+    result = {"covered": found.covered, "reason": found.reason, "cards": cards}
+    if not found.covered:
+        result["note"] = ("not covered: the course cards do not answer this; say so (naming a close card "
+                          "by id if one fits) rather than answering from general knowledge")
+    return result
 
 
 # dispatch --------------------------------------------------------------------------------------
