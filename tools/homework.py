@@ -1417,6 +1417,8 @@ def neuron_name(step_id: str, idx: tuple, trace) -> str | None:
     k, what = int(m.group(1)), m.group(2)
     side = "h" if k == dense[0] else "o"
     if what in ("z", "a", "da", "dadz", "delta"):
+        if len(idx) != 1:
+            return None  # a softmax Jacobian has no per-neuron name
         n = f"{side}{idx[0] + 1}"
         return {"z": f"net_{n}", "a": f"out_{n}", "da": f"∂E/∂out_{n}", "dadz": f"∂out_{n}/∂net_{n}",
                 "delta": f"δ_{n}"}[what]
