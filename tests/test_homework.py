@@ -169,7 +169,7 @@ def test_subscripted_name_reads_the_element_of_a_defined_vector():
 
 
 def test_arithmetic_slips_are_named_without_a_spec():
-    report = check_text("a = 2 × 0.3 = -0.6\nb = ½ × 0.2 = 0.2\nc = 0.5 + 0.25 = 0.8\n")
+    report = check_text("a = 2 × 0.3 = -0.6\nb = ½ × 0.2 = 0.2\nc = 0.5 + 0.25 = 0.85\n")
     # 2 × 0.3 = 0.6 (sign lost); ½ × 0.2 = 0.1 (the ½ dropped); 0.75 is no sign or factor slip
     assert [(c.verdict, c.misconception) for c in report.claims] == \
         [("wrong", "sign_slip"), ("wrong", "factor_of_two"), ("wrong", None)]
