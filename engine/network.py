@@ -224,6 +224,8 @@ def walk_network(data: dict, options) -> Trace:
     trace = Trace(spec.title or "Network walkthrough", spec.batch_size,
                   _conventions_shown(spec))
     trace.notes.extend(spec.notes)
+    if spec.classes:
+        trace.info["classes"] = list(spec.classes)
     net.step(trace)
     iterations = int(options.iterations or 1)
     if iterations > 1:

@@ -14,6 +14,7 @@ the layer, the shapes and the fix. The format:
     loss: half_sse             # half_sse, sse, mse, bce, cross_entropy
     learning_rate: 0.5
     momentum: 0.0              # optional (SGD with momentum)
+    classes: [dog, cat]        # optional names of the outputs
     conventions: {maxpool_ties: first, batch_reduction: mean}
 """
 from __future__ import annotations
@@ -143,13 +144,14 @@ class NetworkSpec:
     conventions: dict = field(default_factory=lambda: dict(DEFAULT_CONVENTIONS))
     title: str = ""
     notes: list = field(default_factory=list)
+    classes: list = field(default_factory=list)  # names of the outputs, e.g. [dog, cat]
 
 
 def parse_network(data: dict, loss_override: str | None = None,
                   lr_override: float | None = None, conventions: dict | None = None) -> NetworkSpec:
     """Validate a network spec dict: every shape is checked layer by layer, errors name the fix."""
     known = {"kind", "title", "input", "target", "layers", "loss", "learning_rate", "lr", "eta",
-             "momentum", "conventions", "description", "notes"}
+             "momentum", "conventions", "description", "notes", "classes"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise NNTError(f"unknown field(s) {', '.join(unknown)}; a network spec has: "
@@ -216,8 +218,12 @@ def parse_network(data: dict, loss_override: str | None = None,
                 raise NNTError(f"convention {key} must be one of {', '.join(CONVENTIONS[key])}; "
                                f"got '{value}'")
             conv[key] = value
+    classes = data.get("classes") or []
+    if not isinstance(classes, list) or (out_dim is not None and classes and len(classes) != out_dim):
+        raise NNTError(f"classes must be a list with one name per output ({out_dim}), e.g. classes: [dog, cat]")
     return NetworkSpec(x, y, layers, loss, lr, momentum, m, image_input, conv,
-                       str(data.get("title", "")), list(data.get("notes") or []))
+                       str(data.get("title", "")), list(data.get("notes") or []),
+                       [str(c) for c in classes])
 
 
 # ---- layers ------------------------------------------------------------------------------------------
