@@ -233,9 +233,8 @@ def walk_network(data: dict, options) -> Trace:
             raise NNTError("--iterations needs a loss, a target and a learning_rate in the spec")
         if iterations > MAX_ITERATIONS:
             raise NNTError(f"--iterations is at most {MAX_ITERATIONS}; got {iterations}")
-        trace.tables.append(history_table(spec, iterations))
-        trace.info["loss_curve"] = trace.tables[-1].rows and [r[1] for r in trace.tables[-1].rows]
-        trace.info["loss_history"] = _loss_history(spec, iterations)
+        table, trace.info["loss_history"] = training_history(spec, iterations)
+        trace.tables.append(table)
     optimum = closed_form_optimum(spec)
     if optimum is not None:
         trace.tables.append(optimum)
@@ -259,40 +258,27 @@ def _conventions_shown(spec: NetworkSpec) -> dict:
     return conv
 
 
-def _iterate(spec: NetworkSpec, iterations: int):
-    """Yield (iteration, loss, params) from iteration 0 (start) to `iterations`."""
+def training_history(spec: NetworkSpec, iterations: int) -> tuple[Table, list[float]]:
+    """Train for N steps: a table of the loss and (small) parameters at iterations 0, 1, 2, 3, 5, 10, …, N,
+    and the loss at every iteration (for the curve)."""
+    rows_at = set(t for t in TABLE_ROWS if t <= iterations) | {iterations}
     net = Network(spec)
+    show_params = sum(v.size for v in net.params.values()) <= 6
+    columns = ["iteration", "loss"]
+    if show_params:
+        columns += [f"{name}{i}" + ("" if v.size == 1 else str(list(idx)))
+                    for (i, name), v in net.params.items() for idx in np.ndindex(v.shape)]
+    table = Table(f"Training for {iterations} iterations (η = {spec.learning_rate})", columns)
+    losses = []
     for it in range(iterations + 1):
         trace = Trace(batch_size=spec.batch_size)
         net.step(trace, after=False)
-        yield it, float(trace["loss"].value), {k: v.copy() for k, v in net.params.items()}
+        losses.append(float(trace["loss"].value))
+        if it in rows_at:
+            params = [float(v[idx]) for v in net.params.values() for idx in np.ndindex(v.shape)]
+            table.rows.append([it, losses[-1]] + (params if show_params else []))
         net.apply_update(trace)
-
-
-def _loss_history(spec: NetworkSpec, iterations: int) -> list[float]:
-    return [loss for _, loss, _ in _iterate(spec, iterations)]
-
-
-def history_table(spec: NetworkSpec, iterations: int) -> Table:
-    """Loss and (small) parameters at iterations 0, 1, 2, 3, 5, 10, ... up to N."""
-    rows_at = set(t for t in TABLE_ROWS if t <= iterations) | {iterations}
-    columns = ["iteration", "loss"]
-    n_params = sum(v.size for v in Network(spec).params.values())
-    show_params = n_params <= 6
-    table = Table(f"Training for {iterations} iterations (η = {spec.learning_rate})", columns)
-    for it, loss, params in _iterate(spec, iterations):
-        if it not in rows_at:
-            continue
-        row = [it, loss]
-        if show_params:
-            for (i, name), v in params.items():
-                for idx in np.ndindex(v.shape):
-                    label = f"{name}{i}" + ("" if v.size == 1 else str(list(idx)))
-                    if it == 0:
-                        columns.append(label)
-                    row.append(float(v[idx]))
-        table.rows.append(row)
-    return table
+    return table, losses
 
 
 def closed_form_optimum(spec: NetworkSpec) -> Table | None:
