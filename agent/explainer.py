@@ -10,13 +10,13 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Literal, TypedDict
 
-import numpy as np
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
 from agent.grounding import grounding_for, retry_instruction
 from agent.llm import LLMUnavailable, call, chat_model_for, load_prompt, offline_notice
+from agent.render import render_step, render_trace
 from agent.state import context_of, last_user_text, use_llm
 from engine.errors import NNTError
 from engine.numfmt import fmt_array
@@ -28,57 +28,13 @@ LEVEL_NAMES = {1: "nudge", 2: "pointer to the step", 3: "worked step"}
 
 # templates ---------------------------------------------------------------------------------------
 def walkthrough_text(trace, precision: int = 4, phases=None) -> str:
-    """The full walkthrough in Markdown (the lead's renderer; a plain fallback until it exists)."""
-    try:
-        from agent.render import render_trace
-    except ImportError:
-        render_trace = None
-    if render_trace is not None:
-        return render_trace(trace, fmt="markdown", precision=precision,
-                            phases=tuple(phases) if phases else None)
-    lines = [f"## {trace.title}" if trace.title else "## Walkthrough"]
-    current = None
-    for step in trace:
-        if phases and step.phase not in phases:
-            continue
-        if step.phase != current:
-            current = step.phase
-            lines.append(f"\n### {current}")
-        lines.append(_step_line(trace, step.id, precision))
-    for table in trace.tables:
-        lines.append(f"\n**{table.title}**\n")
-        lines.append("| " + " | ".join(table.columns) + " |")
-        lines.append("|" + "---|" * len(table.columns))
-        for row in table.rows:
-            lines.append("| " + " | ".join(fmt_array(c, precision) if isinstance(c, (int, float, np.number))
-                                           else str(c) for c in row) + " |")
-    return "\n".join(lines)
-
-
-def _step_line(trace, step_id: str, precision: int) -> str:
-    step = trace[step_id]
-    value = fmt_array(trace.display(step_id), precision)
-    sub = trace.substituted(step_id, precision)
-    middle = f" = {sub}" if sub else ""
-    return f"- {step.label} `{step.id}`: {step.formula}{middle} = **{value}**"
+    """The full walkthrough in Markdown, from the renderer `nnt walk` uses."""
+    return render_trace(trace, fmt="markdown", precision=precision, phases=tuple(phases) if phases else None)
 
 
 def why_text(trace, step_id: str, precision: int = 4) -> str:
-    """One step expanded with its numbers (the lead's render_step; a fallback until it exists)."""
-    try:
-        from agent.render import render_step
-    except ImportError:
-        render_step = None
-    if render_step is not None:
-        return render_step(trace, step_id, precision, fmt="markdown").strip("\n")
-    step = trace[step_id]
-    lines = [f"### `{step.id}`: {step.label}", _step_line(trace, step_id, precision)]
-    if step.inputs:
-        lines.append("It is computed from: " + ", ".join(f"`{i}`" for i in step.inputs) + ".")
-    value = np.asarray(trace.display(step_id))
-    for index in list(np.ndindex(value.shape))[:8] if value.ndim else []:
-        lines.append(f"- {trace.expand(step_id, index, precision)}")
-    return "\n".join(lines)
+    """One step expanded with its numbers, every element written out."""
+    return render_step(trace, step_id, precision, fmt="markdown").strip("\n")
 
 
 def resolve_step(name: str | None, trace) -> str | None:
@@ -87,10 +43,7 @@ def resolve_step(name: str | None, trace) -> str | None:
         return None
     if name in trace:
         return name
-    try:
-        from tools.homework import align_name
-    except ImportError:
-        return None
+    from tools.homework import align_name
     found = align_name(name, None, trace)
     return found[0][0] if found else None
 
