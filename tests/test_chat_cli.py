@@ -163,3 +163,43 @@ def test_ctrl_c_during_a_slow_llm_call_gives_the_prompt_back_at_once(files):
     assert "Second answer." in out.getvalue() and "Late answer." not in out.getvalue()
     humans = [m.content for m in chat.values()["messages"] if m.type == "human"]
     assert humans == ["hello again"]
+
+
+def hand_bm25(term: str) -> list[tuple[str, float]]:
+    """BM25 (Lucene form, k1 = 1.5, b = 0.75) of one term over the shipped cards, best first, by hand:
+    idf = ln(1 + (N − df + 0.5)/(df + 0.5)), score = idf · tf / (tf + k1·(1 − b + b·dl/avgdl))."""
+    import math
+
+    from tools.cards import load_cards
+    from tools.knowledge import card_terms
+
+    docs = {card.id: card_terms(card) for card in load_cards()}
+    n, avgdl = len(docs), sum(map(len, docs.values())) / len(docs)
+    df = sum(term in d for d in docs.values())
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    scores = {cid: idf * d.count(term) / (d.count(term) + 1.5 * (1 - 0.75 + 0.75 * len(d) / avgdl))
+              for cid, d in docs.items() if term in d}
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def test_trace_after_a_concept_question_shows_the_whole_of_rag():
+    import re
+
+    out = run_chat("what is RAG?\n/trace\n", width=120)
+    answer, trace = out.split("What I did last turn")
+    assert "[rag]" in answer
+    assert "query “what is RAG?” → search terms rag" in trace
+    assert "covered: the best card matches 100%" in trace  # one term, and the best card has it
+    top3 = hand_bm25("rag")[:3]
+    assert top3[0][0] == "rag"
+    lines = [f"{rank} [{cid}]" for rank, (cid, _) in enumerate(top3, start=1)]
+    for (cid, score), line in zip(top3, lines):
+        assert re.search(rf"{re.escape(line)} .*: BM25 {round(score, 3)}; matched rag", trace), cid
+    assert trace.index(lines[0]) < trace.index(lines[1]) < trace.index(lines[2])
+    note = re.search(r"prompt \(not sent \(offline\): the prompt an LLM would get; ([\d,]+) characters, "
+                     r"shortened here\)", trace)
+    assert note and int(note.group(1).replace(",", "")) > 2000
+    assert "ONLY the course cards" in trace and "characters left out" in trace
+    cards_at = trace.index("Course cards:")  # the prompt: instructions, every card, then the question
+    last_card_at = trace.index(f"[{top3[-1][0]}]", cards_at)
+    assert cards_at < last_card_at < trace.index("Student's question:") < trace.rindex("what is RAG?")
