@@ -393,7 +393,7 @@ def _graph_backward(trace, exprs, parents, values, out, order) -> None:
 
     upto = order[:order.index(out) + 1]
     children = {q: [c for c in upto if c in parents and q in parents[c]] for q in upto}
-    trace.add(f"d{out}/d{out}", f"seed: the output's derivative with respect to itself",
+    trace.add(f"d{out}/d{out}", "seed: the output's derivative with respect to itself",
               f"d{out}/d{out} = 1", np.float64(1.0), phase="backward")
     table = Table(f"Computational graph: forward values and d{out}/d·",
                   ["name", "formula", "value", f"d{out}/d·"], [])
@@ -428,7 +428,7 @@ def _graph_backward(trace, exprs, parents, values, out, order) -> None:
     leaves = [q for q in upto if q not in exprs]
     trace.notes.append(f"{out} = {fmt_num(values[out])}; " + ", ".join(
         f"d{out}/d{q} = {fmt_num(grads[q])}" for q in leaves) + " (reverse mode: each total derivative "
-        f"sums, over the nodes that use it, the downstream derivative times the local one).")
+        "sums, over the nodes that use it, the downstream derivative times the local one).")
 
 
 def _product_mark(k: int, value: float) -> str:

@@ -62,7 +62,6 @@ def _record_chain(trace: Trace, net: Network, item: str) -> None:
         raise NNTError(f"chain entry '{item}': W{l} has shape {W.shape}; use row < {W.shape[0]}, "
                        f"column < {W.shape[1]}")
     value = lambda sid: trace.display(sid)  # noqa: E731 - a short local reader
-    out_dim = trace[f"L{n_layers}.W"].value.shape[0]
     # paths: neuron i at layer l -> one neuron in each later layer -> an output neuron
     later = [range(trace[f"L{k}.W"].value.shape[0]) for k in range(l + 1, n_layers + 1)]
     paths = list(itertools.islice(itertools.product(*later), MAX_PATHS + 1))

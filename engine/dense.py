@@ -1,10 +1,8 @@
 """Dense (fully connected) layer: z = W·a_prev + b, a = f(z), and its backward rules, traced."""
 from __future__ import annotations
 
-import numpy as np
-
 from engine.layer import Layer, record_activation, record_activation_backward
-from engine.numfmt import fmt_num, fmt_term
+from engine.numfmt import fmt_term
 from engine.ops import get_activation
 from engine.trace import Op
 

@@ -148,7 +148,7 @@ class ActivationLayer(Layer):
                   self.act.deriv(z, a), (in_id, f"L{self.i}.a"), Op(self.act.deriv, "f′({0})"),
                   self.batch_axis)
         trace.add(grad_in_id, f"gradient through the {self.act.name} of layer {self.i}",
-                  f"∂L/∂(input) = ∂L/∂a ⊙ f′", trace[grad_out_id].value * trace[dadz_id].value,
+                  "∂L/∂(input) = ∂L/∂a ⊙ f′", trace[grad_out_id].value * trace[dadz_id].value,
                   (grad_out_id, dadz_id),
                   Op(np.multiply, "{0} ⊙ {1}",
                      lambda inp, idx, p: f"{fmt_term(inp[0][idx], p)} × {fmt_term(inp[1][idx], p)}"),

@@ -317,7 +317,7 @@ def walk_bm25(spec: dict, options=None) -> Trace:
         tf = tr[f"tf.{key}"].value
         tr.add(f"df.{key}", f"documents that contain '{term}'", f"df({term}) = #docs with tf > 0",
                np.float64((tf > 0).sum()), (f"tf.{key}",), Op(lambda tf: (tf > 0).sum(), "count of {0} > 0"))
-        tr.add(f"idf.{key}", f"rarity of '{term}'", f"idf = ln(1 + (N − df + 0.5)/(df + 0.5))",
+        tr.add(f"idf.{key}", f"rarity of '{term}'", "idf = ln(1 + (N − df + 0.5)/(df + 0.5))",
                bm25_idf(len(docs), tr[f"df.{key}"].value), ("N", f"df.{key}"),
                Op(bm25_idf, "ln(1 + ({0} − {1} + 0.5)/({1} + 0.5))"))
         tr.add(f"score.{key}", f"contribution of '{term}' to each document's score",

@@ -10,7 +10,7 @@ import numpy as np
 from engine.dense import DenseLayer
 from engine.errors import NNTError
 from engine.layer import ActivationLayer, FlattenLayer, grad_id_for
-from engine.numfmt import fmt_num, fmt_term
+from engine.numfmt import fmt_term
 from engine.ops import FUSED, get_loss
 from engine.spec import NetworkSpec, parse_network
 from engine.trace import Op, Table, Trace
