@@ -34,9 +34,20 @@ def _guarded_connect_ex(self, address):
     return _real_connect_ex(self, address)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _block_network():
-    """Sockets may connect to loopback only (the scripted LLM server); everything else fails fast."""
+def pytest_configure(config):
+    config.addinivalue_line("markers", "live: talks to the real LLM endpoint configured in the environment "
+                                       "(runs only when OPENAI_API_KEY is set)")
+
+
+@pytest.fixture(autouse=True)
+def _block_network(request):
+    """Sockets may connect to loopback only (the scripted LLM server); everything else fails fast.
+
+    Tests marked `live` are the exception: they run only with a key and talk to the real endpoint.
+    """
+    if request.node.get_closest_marker("live"):
+        yield
+        return
     socket.socket.connect = _guarded_connect
     socket.socket.connect_ex = _guarded_connect_ex
     yield
@@ -45,8 +56,10 @@ def _block_network():
 
 
 @pytest.fixture(autouse=True)
-def _no_llm_env(monkeypatch, tmp_path):
+def _no_llm_env(request, monkeypatch, tmp_path):
     """Tests start offline and with a private data dir unless they configure an LLM themselves."""
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NNT_MODEL"):
-        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NNT_DATA_DIR", str(tmp_path / "nnt-data"))
+    if request.node.get_closest_marker("live"):
+        return
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NNT_MODEL", "NNT_EMBEDDING_MODEL", "NNT_OFFLINE"):
+        monkeypatch.delenv(var, raising=False)
