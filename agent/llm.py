@@ -101,6 +101,6 @@ def grounded_call(context, messages: list, grounding, name: str,
         told += [check.instruction(faults[check.field]) for check in checks if faults[check.field]]
         messages = list(messages) + [AIMessage(text), HumanMessage("\n\n".join(told))]
     notices = [f"the LLM's text kept numbers the engine did not compute ({', '.join(offending)}); "
-               f"showing the engine's own answer."] if offending else []
+               f"showing the answer built without the LLM instead."] if offending else []
     return None, activity, notices + [check.notice(faults[check.field]) for check in checks
                                       if faults[check.field]]

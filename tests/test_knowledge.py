@@ -361,3 +361,9 @@ def test_a_failing_embeddings_endpoint_falls_back_to_bm25_with_a_notice():
     found = KnowledgeBase(cards, broken, min_cosine=0.5).retrieve("car oil")
     assert [h.card.id for h in found.hits] == ["cars"] and found.hits[0].cosine is None
     assert "BM25 alone" in found.notice
+
+
+def test_cited_ids_skips_indices_and_numbered_references():
+    from tools.knowledge import cited_ids
+    text = "RAG [rag] feeds x[0] and W[1] to the model [bm25]; see [1] and ([this-tutor])."
+    assert cited_ids(text) == ["rag", "bm25", "this-tutor"]

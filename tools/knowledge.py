@@ -254,4 +254,5 @@ def build_prompt(question: str, hits: list[Hit]) -> str:
 
 def cited_ids(text: str) -> list[str]:
     """The [card-id] citations in an answer, in order of first appearance."""
-    return list(dict.fromkeys(re.findall(r"\[([a-z0-9]+(?:-[a-z0-9]+)*)\]", text)))
+    # a citation stands on its own: not an index such as x[0] or w[1] (letter or digit right before '[')
+    return list(dict.fromkeys(re.findall(r"(?<![A-Za-z0-9_\])])\[([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\]", text)))
