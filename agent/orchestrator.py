@@ -25,7 +25,7 @@ from tools.engine_tools import run_tool, trace_for, validate_spec
 from tools.schemas import openai_tool_definitions
 
 Route = Literal["explain", "check", "concept", "__end__"]
-ROUTED_TOOLS = ("check_homework", "search_concepts")  # run by their own nodes, not here
+ROUTED_TOOLS = {"check_homework": "the answer checker", "search_concepts": "the knowledge node"}  # handed off
 HISTORY_MESSAGES = 6  # earlier messages the orchestrator sees
 
 SPEC_FORMAT_HELP = """Offline I need the network's numbers as a spec. Paste something like:
@@ -137,7 +137,8 @@ def _run_calls(calls: list[dict], spec: dict | None) -> list[dict]:
         if c["error"]:
             results.append({"name": c["name"], "args": c["args"], "ok": False, "error": c["error"], "id": c["id"]})
         elif c["name"] in ROUTED_TOOLS:
-            results.append({"name": c["name"], "args": c["args"], "ok": True, "result": {}, "id": c["id"]})
+            results.append({"name": c["name"], "args": c["args"], "ok": True, "id": c["id"],
+                            "result": {"handed_to": ROUTED_TOOLS[c["name"]]}})
         else:
             out = run_tool(c["name"], c["args"], spec)
             if out.spec is not None:
