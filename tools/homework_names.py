@@ -1,0 +1,281 @@
+"""Student names -> engine step ids: net_h1, out_o1, z₁[0], ŷ, L, δ₂, ∂L/∂w₅, w₅_new, W^[2], pool.
+
+`align_name(name, index, trace)` lists the (step id, element index) pairs a name may denote, most
+likely first; `canon` is the symbol-table key that makes w_{5}, w_5 and w₅ one quantity.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+_LOSS_NAMES = {"L", "E", "J", "C", "loss", "cost", "error", "etotal", "ltotal", "err", "Loss", "Cost",
+               "Error", "Etotal", "Ltotal"}
+_LR_NAMES = {"eta", "η", "lr", "alpha", "α"}
+_Z_NAMES = {"z", "net", "in", "s"}
+_A_NAMES = {"a", "out", "h", "o"}
+_YHAT_NAMES = {"ŷ", "yhat", "output", "pred", "ypred", "p", "o"}
+_DELTA_NAMES = {"δ", "delta", "d"}
+
+
+def canon(name: str) -> str:
+    """The symbol-table key of a name: w_{5}, w_5 and w₅ are the same quantity."""
+    s = str(name).replace("_", "").replace("{", "").replace("}", "").replace(" ", "")
+    return s.replace("ŷ", "yhat")
+
+
+def align_name(name: str, index: tuple | None, trace) -> list[tuple[str, tuple | None]]:
+    """Engine steps (id, element index) a student's name may denote, most likely first."""
+    try:
+        return [c for c in _candidates(name, index, trace) if c[0] in trace and _fits(trace, c)]
+    except (KeyError, ValueError, IndexError):
+        return []
+
+
+def _fits(trace, cand) -> bool:
+    sid, idx = cand
+    if idx is None:
+        return True
+    shape = np.shape(trace.display(sid))
+    return len(idx) == len(shape) and all(0 <= i < n for i, n in zip(idx, shape))
+
+
+def network_layers(trace) -> tuple[list[int], list[int], int]:
+    """(layers with a W, every layer, the output layer) of a network trace."""
+    dense = sorted({int(s.id[1:].split(".")[0]) for s in trace if re.fullmatch(r"L\d+\.W", s.id)})
+    all_layers = sorted({int(s.id[1:].split(".")[0]) for s in trace if re.fullmatch(r"L\d+\.\w+", s.id)})
+    out = trace.info.get("output_id", f"L{all_layers[-1]}.a" if all_layers else "")
+    last = int(out[1:].split(".")[0]) if re.fullmatch(r"L\d+\.\w+", out or "") else (all_layers or [0])[-1]
+    return dense, all_layers, last
+
+
+def _side_layer(side: str, dense: list[int], last: int) -> int:
+    return last if side == "o" else (dense[0] if dense else 1)
+
+
+def _candidates(name: str, index, trace) -> list:
+    s = canon(name)
+    new = False
+    for suffix in ("new", "+"):
+        if s.endswith(suffix) and len(s) > len(suffix):
+            s, new = s[:-len(suffix)], True
+    if "ð" in s:
+        num, _, den = s.partition("ð")
+        return _derivative(num[1:], den[1:], index, trace)
+    q = quantity(s, trace)
+    if q is None:
+        return []
+    kind, layer, numbers, side = q
+    return _steps_for(kind, layer, numbers, side, index, new, trace)
+
+
+def quantity(s: str, trace):
+    """(kind, layer, numbers, side) for a canonical name, or None when it names nothing known."""
+    m = re.fullmatch(r"(net|in|z|out|a|δ|delta|dadz)?([ho])(\d?)", s)
+    if m and (m.group(1) or m.group(3)):
+        base = m.group(1) or "out"
+        kind = {"net": "z", "in": "z", "z": "z", "out": "a", "a": "a", "δ": "delta", "delta": "delta",
+                "dadz": "dadz"}[base]
+        return kind, None, ((int(m.group(3)),) if m.group(3) else ()), m.group(2)
+    m = re.fullmatch(r"([A-Za-zα-ωŷ]+?)(?:Λ(\d+))?(\d*)", s)
+    if not m:
+        return None
+    base, layer, digits = m.group(1), m.group(2), m.group(3)
+    layer = int(layer) if layer else None
+    nums = tuple(int(ch) for ch in digits) if digits else ()
+    low = base.lower()
+    if base in ("W",):
+        return "W", layer, nums, None
+    if base == "w":
+        return "w", layer, (int(digits),) if digits else (), None
+    if low == "b":
+        return ("B" if base == "B" else "b"), layer, (int(digits),) if digits else (), None
+    if low in _Z_NAMES:
+        return "z", layer, nums, None
+    if low in _YHAT_NAMES and not nums:
+        return "yhat", layer, nums, None
+    if low in _A_NAMES:
+        return "a", layer, nums, None
+    if low in _DELTA_NAMES:
+        return "delta", layer, nums, None
+    if low in ("x", "i"):
+        return "x", layer, nums, None
+    if low in ("pool", "pooled", "maxpool", "avgpool"):
+        return "pool", layer, nums, None
+    if low in ("map", "fmap", "featuremap", "conv", "convmap", "relumap"):
+        return "map", layer, nums, None
+    if low in ("y", "t", "target") and not layer:
+        return "y", None, nums, None
+    if (base in _LOSS_NAMES or (len(base) > 1 and low in _LOSS_NAMES)) and not nums:
+        return "loss", None, (), None
+    if low in _LR_NAMES:
+        return "lr", None, (), None
+    return None
+
+
+def _steps_for(kind, layer, nums, side, index, new, trace) -> list:
+    dense, all_layers, last = network_layers(trace)
+    after = "after." if new else ""
+    if kind == "loss":
+        return [(f"{after}loss", None)]
+    if kind == "lr":
+        return [("lr", None)]
+    if kind == "yhat":
+        out = trace.info.get("output_id", f"L{last}.a")
+        return [(after + out, index)] + ([(after + out, (0,))] if index is None else [])
+    if kind in ("x", "y"):
+        if nums:
+            return [(kind, (nums[0] - 1,) + tuple(nums[1:]))] if len(nums) <= 2 else []
+        return [(kind, index)]
+    if kind in ("z", "a", "delta", "dadz"):
+        step = {"z": "z", "a": "a", "delta": "delta", "dadz": "dadz"}[kind]
+        pre = after if kind in ("z", "a") else ""
+        if side is not None:
+            lay = _side_layer(side, dense, last)
+            idx = (nums[0] - 1,) if nums else index
+            if kind == "a" and side == "o":
+                return [(pre + trace.info.get("output_id", f"L{lay}.a"), idx)]
+            return [(f"{pre}L{lay}.{step}", idx)]
+        cands = []
+        if layer is not None:
+            cands.append((f"{pre}L{layer}.{step}", index))
+            if nums:
+                cands.append((f"{pre}L{layer}.{step}", (nums[0] - 1,)))
+        elif nums:
+            k = nums[0]
+            if len(nums) == 1:
+                cands.append((f"{pre}L{k}.{step}", index))
+                for lay in dense:
+                    cands.append((f"{pre}L{lay}.{step}", (k - 1,)))
+            elif len(nums) == 2:
+                cands.append((f"{pre}L{nums[0]}.{step}", (nums[1] - 1,)))
+        else:
+            layers = dense if kind != "a" else all_layers
+            for lay in reversed(layers):
+                cands.append((f"{pre}L{lay}.{step}", index))
+                if index is None:
+                    cands.append((f"{pre}L{lay}.{step}", (0,)))
+        return cands
+    if kind in ("W", "w", "b", "B"):
+        p = "W" if kind in ("W", "w") else "b"
+        suffix = "_new" if new else ""
+        return _param_candidates(p, kind, layer, nums, index, suffix, dense, trace)
+    if kind == "pool":   # the output of a pooling layer
+        return [(f"L{k}.a", index) for k in _all_layer_numbers(trace)
+                if "pooling" in trace[f"L{k}.a"].label]
+    if kind == "map":    # a conv layer's feature map, after its activation when one follows
+        out = []
+        for k in dense:
+            if np.ndim(trace.display(f"L{k}.W")) == 4:
+                nxt = f"L{k + 1}.a"
+                if nxt in trace and trace[nxt].inputs == (f"L{k}.z",):
+                    out.append((nxt, index))
+                out.append((f"L{k}.z", index))
+        return out
+    return []
+
+
+def _all_layer_numbers(trace) -> list[int]:
+    return sorted({int(s.id[1:].split(".")[0]) for s in trace if re.fullmatch(r"L\d+\.a", s.id)})
+
+
+def _param_candidates(p, kind, layer, nums, index, suffix, dense, trace) -> list:
+    """w5 (numbered through the network), w11 / w_12 (row, column), W2 (layer matrix), b3, b2 (vector)."""
+    cands = []
+    if layer is not None:
+        cands.append((f"L{layer}.{p}{suffix}", index))
+        if p == "W" and len(nums) == 1 and nums[0] >= 11:
+            r, c = divmod(nums[0], 10)
+            cands.append((f"L{layer}.{p}{suffix}", (r - 1, c - 1)))
+        elif nums:
+            cands.append((f"L{layer}.{p}{suffix}", (nums[0] - 1,) if p == "b" else None))
+        return cands
+    if not nums:
+        for lay in reversed(dense):
+            cands.append((f"L{lay}.{p}{suffix}", index))
+            if p == "b" and index is None:
+                cands.append((f"L{lay}.{p}{suffix}", (0,)))
+            if p == "W" and index is None:
+                cands.append((f"L{lay}.{p}{suffix}", (0, 0)))
+        return cands
+    n = nums[0]
+    if kind in ("W", "B") or (index is not None and len(nums) == 1):
+        cands.append((f"L{n}.{p}{suffix}", index))
+    flat = []
+    for lay in dense:
+        shape = np.shape(trace.display(f"L{lay}.{p}"))
+        flat.extend((f"L{lay}.{p}{suffix}", tuple(int(i) for i in ix)) for ix in np.ndindex(shape))
+    if 1 <= n <= len(flat):
+        cands.append(flat[n - 1])
+    if kind in ("w", "b") and p == "b" and n in dense:
+        cands.append((f"L{n}.b{suffix}", None))
+    if p == "W" and n >= 11:
+        r, c = divmod(n, 10)
+        for lay in dense:
+            cands.append((f"L{lay}.W{suffix}", (r - 1, c - 1)))
+    if kind == "w" and n in dense:
+        cands.append((f"L{n}.W{suffix}", None))
+    return cands
+
+
+def _derivative(num: str, den: str, index, trace) -> list:
+    """∂num/∂den names: ∂L/∂w5 -> weight gradient, ∂L/∂ŷ -> L{n}.da, ∂out/∂net -> L{k}.dadz."""
+    dense, all_layers, last = network_layers(trace)
+    nq = quantity(num, trace) if num else None
+    dq = quantity(den, trace)
+    if dq is None:
+        return []
+    dkind, dlayer, dnums, dside = dq
+    if nq is not None and nq[0] == "loss":
+        if dkind in ("W", "w", "b", "B"):
+            p = "W" if dkind in ("W", "w") else "b"
+            return [(c[0].replace(f".{p}", f".d{p}", 1), c[1])
+                    for c in _param_candidates(p, dkind, dlayer, dnums, index, "", dense, trace)]
+        if dkind in ("z", "delta"):
+            return _steps_for("delta", dlayer, dnums, dside, index, False, trace)
+        if dkind == "yhat":
+            return [(f"L{last}.da", index)] + ([(f"L{last}.da", (0,))] if index is None else [])
+        if dkind in ("a", "pool", "map"):
+            return [(c[0][:-2] + (".da" if c[0].endswith(".a") else ".delta"), c[1]) for c in
+                    _steps_for(dkind, dlayer, dnums, dside, index, False, trace)
+                    if c[0].endswith((".a", ".z"))]
+        return []
+    if nq is not None and nq[0] == "z" and dkind in ("w", "W"):
+        # ∂z/∂w = the input that weight multiplies: a_{k−1}[c] (x[c] for the first layer)
+        out = []
+        for sid, idx in _param_candidates("W", dkind, dlayer, dnums, index, "", dense, trace):
+            k = int(sid[1:].split(".")[0])
+            if idx is not None and len(idx) == 2:
+                src = trace[f"L{k}.z"].inputs[1] if f"L{k}.z" in trace else None
+                if src:
+                    out.append((src, (idx[1],)))
+        return out
+    if nq is not None and nq[0] in ("a", "yhat") and dkind == "z":
+        base = _steps_for("z", dlayer if dlayer else nq[1], dnums or nq[2], dside or nq[3], index, False, trace)
+        if nq[0] == "yhat" and not (dnums or nq[2]):
+            base = [(f"L{last}.z", index)] + ([(f"L{last}.z", (0,))] if index is None else [])
+        return [(c[0].replace(".z", ".dadz"), c[1]) for c in base]
+    return []
+
+
+def names_computed_quantity(label: str) -> bool:
+    """z, a, ŷ, δ, L, ∂…/∂…, …_new name results of a computation (their values are rounded);
+    w, b, x, y, η name givens (exact as written)."""
+    s = canon(label)
+    if "ð" in s or s.endswith("new"):
+        return True
+    q = quantity(s, None)
+    return q is not None and q[0] in ("z", "a", "yhat", "delta", "loss", "dadz")
+
+
+def is_bare(label: str | None) -> bool:
+    """A name with no number, side (h/o) or layer: z, a, net, out, δ, w, b, ∂L/∂w."""
+    if not label:
+        return True
+    s = canon(label)
+    if "ð" in s:
+        s = s.partition("ð")[2][1:]
+    if s.lower() in ("pool", "pooled", "maxpool", "avgpool", "map", "fmap", "featuremap", "convmap",
+                     "relumap"):
+        return False  # one pooling or feature-map layer is what these words name
+    return not any(ch.isdigit() for ch in s) and "Λ" not in s
