@@ -62,6 +62,31 @@ def _recompute(trace, sid, overrides):
         return None
 
 
+def _recomputed(trace, sid, overrides) -> Iterator[np.ndarray]:
+    """The step recomputed with some inputs replaced, when that can be computed (yields 0 or 1 value)."""
+    alt = _recompute(trace, sid, overrides)
+    if alt is not None:
+        yield alt
+
+
+def _through_delta(trace, sid, k: int, delta) -> Iterator[np.ndarray]:
+    """A wrong δ_k: itself at the δ step, and the ∂L/∂W_k and ∂L/∂b_k computed from it."""
+    if sid == f"L{k}.delta":
+        yield delta
+    elif sid in (f"L{k}.dW", f"L{k}.db"):
+        yield from _recomputed(trace, sid, {f"L{k}.delta": delta})
+
+
+def _update_inputs(trace, sid):
+    """(w, η, ∂L/∂w) of an update step L{k}.W_new or L{k}.b_new, or None."""
+    if not (sid.endswith("_new") and sid.startswith("L")):
+        return None
+    p, g = sid[:-4], sid.replace(".W_new", ".dW").replace(".b_new", ".db")
+    if p in trace and g in trace and "lr" in trace:
+        return _d(trace, p), _d(trace, "lr"), _d(trace, g)
+    return None
+
+
 def _n_outputs(trace) -> int:
     out = trace.info.get("output_id")
     return int(np.size(_d(trace, out))) // max(trace.batch_size, 1) if out in trace else 1
@@ -87,21 +112,18 @@ def _mean_vs_sum(trace, sid):
 
 
 def _update_sign(trace, sid):
-    if sid.endswith("_new") and sid.startswith("L"):
-        p = sid[:-4]
-        g = sid.replace(".W_new", ".dW").replace(".b_new", ".db")
-        if p in trace and g in trace and "lr" in trace:
-            yield _d(trace, p) + _d(trace, "lr") * _d(trace, g)
+    found = _update_inputs(trace, sid)
+    if found is not None:
+        w, lr, g = found
+        yield w + lr * g
 
 
 def _learning_rate_twice_or_missing(trace, sid):
-    if sid.endswith("_new") and sid.startswith("L"):
-        p = sid[:-4]
-        g = sid.replace(".W_new", ".dW").replace(".b_new", ".db")
-        if p in trace and g in trace and "lr" in trace:
-            lr = _d(trace, "lr")
-            yield _d(trace, p) - _d(trace, g)
-            yield _d(trace, p) - lr * lr * _d(trace, g)
+    found = _update_inputs(trace, sid)
+    if found is not None:
+        w, lr, g = found
+        yield w - g
+        yield w - lr * lr * g
 
 
 def _forgot_activation_derivative(trace, sid):
@@ -109,14 +131,8 @@ def _forgot_activation_derivative(trace, sid):
     if k is None or f"L{k}.dadz" not in trace or _activation(trace, k) in ("", "linear", "softmax"):
         return
     da = f"L{k}.da"
-    if da not in trace:
-        return
-    if sid == f"L{k}.delta":
-        yield _d(trace, da)
-    elif sid in (f"L{k}.dW", f"L{k}.db"):
-        alt = _recompute(trace, sid, {f"L{k}.delta": _d(trace, da)})
-        if alt is not None:
-            yield alt
+    if da in trace:
+        yield from _through_delta(trace, sid, k, _d(trace, da))
 
 
 def _sigma_prime_wrong(trace, sid):
@@ -127,12 +143,8 @@ def _sigma_prime_wrong(trace, sid):
     for wrong in (a, z * (1 - z)):
         if sid == f"L{k}.dadz":
             yield wrong
-        elif sid == f"L{k}.delta" and f"L{k}.da" in trace:
-            yield _d(trace, f"L{k}.da") * wrong
-        elif sid in (f"L{k}.dW", f"L{k}.db") and f"L{k}.da" in trace:
-            alt = _recompute(trace, sid, {f"L{k}.delta": _d(trace, f"L{k}.da") * wrong})
-            if alt is not None:
-                yield alt
+        elif f"L{k}.da" in trace:
+            yield from _through_delta(trace, sid, k, _d(trace, f"L{k}.da") * wrong)
 
 
 def _preactivation_forwarded(trace, sid):
@@ -142,16 +154,12 @@ def _preactivation_forwarded(trace, sid):
     if sid in (f"L{k}.z", f"L{k}.dW") and f"L{k - 1}.a" in trace[sid].inputs:
         z_prev = _d(trace, f"L{k - 1}.z")
         if np.shape(z_prev) == np.shape(_d(trace, f"L{k - 1}.a")):
-            alt = _recompute(trace, sid, {f"L{k - 1}.a": z_prev})
-            if alt is not None:
-                yield alt
+            yield from _recomputed(trace, sid, {f"L{k - 1}.a": z_prev})
     if sid == f"L{k}.a" and f"L{k}.z" in trace:
         z_alt = _recompute(trace, f"L{k}.z", {f"L{k - 1}.a": _d(trace, f"L{k - 1}.z")}) \
             if f"L{k - 1}.a" in trace[f"L{k}.z"].inputs else None
         if z_alt is not None:
-            alt = _recompute(trace, sid, {f"L{k}.z": z_alt})
-            if alt is not None:
-                yield alt
+            yield from _recomputed(trace, sid, {f"L{k}.z": z_alt})
 
 
 def _wrong_backward_weight(trace, sid):
@@ -174,9 +182,7 @@ def _used_updated_weight(trace, sid):
     if k is None or not sid.endswith(".da") or f"L{k + 1}.W_new" not in trace:
         return
     if f"L{k + 1}.W" in trace[sid].inputs:
-        alt = _recompute(trace, sid, {f"L{k + 1}.W": _d(trace, f"L{k + 1}.W_new")})
-        if alt is not None:
-            yield alt
+        yield from _recomputed(trace, sid, {f"L{k + 1}.W": _d(trace, f"L{k + 1}.W_new")})
 
 
 def _bias_forgotten(trace, sid):
@@ -185,11 +191,11 @@ def _bias_forgotten(trace, sid):
         return
     b = f"L{k}.b"
     if sid == f"L{k}.z" and b in trace[sid].inputs:
-        yield _recompute(trace, sid, {b: np.zeros_like(_d(trace, b))})
+        yield from _recomputed(trace, sid, {b: np.zeros_like(_d(trace, b))})
     elif sid == f"L{k}.a" and f"L{k}.z" in trace and b in trace[f"L{k}.z"].inputs:
         z0 = _recompute(trace, f"L{k}.z", {b: np.zeros_like(_d(trace, b))})
         if z0 is not None:
-            yield _recompute(trace, sid, {f"L{k}.z": z0})
+            yield from _recomputed(trace, sid, {f"L{k}.z": z0})
     elif sid == f"L{k}.b_new":
         yield _d(trace, b)
 
@@ -198,15 +204,7 @@ def _softmax_mse_shortcut(trace, sid):
     last = _last(trace)
     if last is None or _activation(trace, last) != "softmax" or _loss_name(trace) == "cross_entropy":
         return
-    p_minus_y = _d(trace, f"L{last}.a") - _d(trace, "y")
-    if sid == f"L{last}.delta":
-        yield p_minus_y
-    elif sid in (f"L{last}.dW", f"L{last}.db"):
-        alt = _recompute(trace, sid, {f"L{last}.delta": p_minus_y})
-        if alt is not None:
-            yield alt
-        if sid.endswith("dW") and f"L{last}.W_new" in trace:
-            pass
+    yield from _through_delta(trace, sid, last, _d(trace, f"L{last}.a") - _d(trace, "y"))
 
 
 def _maxpool_everywhere(trace, sid):
@@ -243,9 +241,7 @@ def _dw_wrong_input(trace, sid):
         return
     prev = trace[sid].inputs[-1]
     if prev != "x" and "x" in trace and np.shape(_d(trace, "x")) == np.shape(_d(trace, prev)):
-        alt = _recompute(trace, sid, {prev: _d(trace, "x")})
-        if alt is not None:
-            yield alt
+        yield from _recomputed(trace, sid, {prev: _d(trace, "x")})
 
 
 CATALOGUE: list[Misconception] = [

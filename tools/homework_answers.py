@@ -95,46 +95,23 @@ def check_answers(data: dict, text: str, spec: dict | None, rtol=None, atol=None
         items.append((order.get(sid, 0), line, key, sid, idx, _as_text(value)))
     for _, line, key, sid, idx, value_text in sorted(items, key=lambda t: (t[0], t[1])):
         chain_text = f"{key} = {value_text}"
-        try:
-            tokens = tokenize(normalise_line(value_text))
-            node, used = parse_tokens(tokens[:-1], prefix_ok=False)
+        try:  # unreadable, incomputable or unjudgeable values are unchecked, with the reason
+            node, used = parse_tokens(tokenize(normalise_line(value_text))[:-1], prefix_ok=False)
             if node is None:
                 raise ExprError(f"cannot read the value '{value_text}'")
-        except ExprError as exc:
-            checker.claims.append(Claim(line, chain_text, verdict="unchecked", reason=str(exc),
-                                        label=str(key)))
-            continue
-        chain = Chain(line, None, None, [Part(value_text, node, line)], chain_text)
-        try:
             v = checker.evaluate(node, True)
-        except ExprError as exc:
-            checker.claims.append(Claim(line, chain_text, verdict="unchecked", reason=str(exc),
-                                        label=str(key)))
-            continue
-        tol = value_tolerance(v, decimals_of(node)) + checker.spread(node, True, only_rounded=True)
-        try:
+            tol = value_tolerance(v, decimals_of(node)) + checker.spread(node, True, only_rounded=True)
             verdict, true, mine = checker.judge_target((sid, idx), v, tol)
         except NNTError as exc:
             checker.claims.append(Claim(line, chain_text, verdict="unchecked", reason=str(exc),
                                         label=str(key)))
             continue
+        chain = Chain(line, None, None, [Part(value_text, node, line)], chain_text)
         checker.add_claim(chain, chain_text, v, true, verdict, (sid, idx), mine, tol)
         checker.claims[-1].label = str(key)
-        shape = np.shape(checker.trace.display(sid))
-        cur, had = checker.own.get(sid, (np.full(shape, np.nan), False))
-        cur = np.array(cur)
-        try:
-            if idx is None:
-                cur = np.asarray(v, dtype=np.float64).reshape(shape) if np.size(v) == np.prod(shape) else cur
-            else:
-                cur[idx] = float(np.asarray(v).ravel()[0])
-        except (ValueError, IndexError):
-            pass
-        checker.own[sid] = (cur, had or verdict in ("wrong", "carried"))
-        d = decimals_of(node)
-        if d is not None:
-            checker.own_decimals[sid] = max(d, checker.own_decimals.get(sid, 0))
-        checker.table.claimed.extend((x, decimals_of(node)) for x in np.atleast_1d(v).ravel()[:1000].tolist())
+        decimals = decimals_of(node)
+        checker.record_own((sid, idx), v, verdict in ("wrong", "carried"), decimals)
+        checker.table.claimed.extend((x, decimals) for x in np.atleast_1d(v).ravel()[:1000].tolist())
     checker.claims.sort(key=lambda c: c.line)
     return CheckReport(checker.claims, source)
 

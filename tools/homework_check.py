@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from engine.expr import CONSTANTS, ExprError, Node, evaluate, literals, names
-from engine.verify import Claim, close, half_unit, judge_step, link_verdict, override_tolerance, value_tolerance
+from engine.verify import Claim, close, element, half_unit, judge_step, link_verdict, override_tolerance, value_tolerance
 from tools.homework_names import align_name, canon, is_bare, names_computed_quantity
 from tools.homework_read import Chain, decimals_of, shown
 from tools.homework_symbols import Table
@@ -41,17 +41,16 @@ class Checker:
                     self.table.givens.update(values)
 
     # name resolution -------------------------------------------------------------------------
-    def _resolve_own(self, name):
-        v = self.table.own(name)
-        if v is None:
-            v = self._element_of_vector(name, self.table.own)
-        return v if v is not None else self._from_trace(name, own=True)
+    def _resolver(self, own: bool):
+        """name -> value from the student's own numbers (own) or the corrected ones."""
+        lookup = self.table.own if own else self.table.true
 
-    def _resolve_true(self, name):
-        v = self.table.true(name)
-        if v is None:
-            v = self._element_of_vector(name, self.table.true)
-        return v if v is not None else self._from_trace(name, own=False)
+        def resolve(name):
+            v = lookup(name)
+            if v is None:
+                v = self._element_of_vector(name, lookup)
+            return v if v is not None else self._from_trace(name, own=own)
+        return resolve
 
     @staticmethod
     def _element_of_vector(name, lookup):
@@ -76,7 +75,7 @@ class Checker:
         return value if idx is None else value[idx]
 
     def evaluate(self, node: Node, own: bool, overrides=None):
-        return evaluate(node, None, overrides, self._resolve_own if own else self._resolve_true)
+        return evaluate(node, None, overrides, self._resolver(own))
 
     # tolerance --------------------------------------------------------------------------------
     def spread(self, node: Node, own: bool, only_rounded: bool) -> np.ndarray:
@@ -93,26 +92,20 @@ class Checker:
                 lits.append((l, l.decimals))
         if len(lits) > MAX_SPREAD_TERMS:
             return spread + 1e-3 * np.abs(base)
-        for lit, d in lits:
-            h = half_unit(d) if d > 0 else 0.5
-            try:
-                moved = self.evaluate(node, own, {id(lit): lit.value + h})
-            except ExprError:
-                continue
-            if np.shape(moved) == np.shape(base):
-                spread = spread + np.abs(moved - base)
-        for name in dict.fromkeys(names(node)):
+        resolve = self._resolver(own)
+        bumps = [({id(lit): lit.value + (half_unit(d) if d > 0 else 0.5)}, resolve) for lit, d in lits]
+        for name in dict.fromkeys(names(node)):   # rounded results the text named, bumped by name
             sym = self.table.symbols.get(canon(name))
             if sym is None or not sym.decimals or not sym.rounded or sym.slip:
                 continue
-            h = half_unit(sym.decimals)
-            resolve = self._resolve_own if own else self._resolve_true
 
-            def bumped(n, name=name, resolve=resolve, h=h):
+            def bumped(n, name=name, h=half_unit(sym.decimals)):
                 v = resolve(n)
                 return None if v is None else (np.asarray(v) + h if canon(n) == canon(name) else v)
+            bumps.append((None, bumped))
+        for overrides, lookup in bumps:
             try:
-                moved = evaluate(node, None, None, bumped)
+                moved = evaluate(node, None, overrides, lookup)
             except ExprError:
                 continue
             if np.shape(moved) == np.shape(base):
@@ -181,7 +174,7 @@ class Checker:
             true0 = None
         corrected0 = true0
         if target is not None:
-            true0 = np.asarray(_element(self.trace.display(target[0]), target[1]))
+            true0 = np.asarray(element(self.trace.display(target[0]), target[1]))
         earlier_error = self._uses_wrong(chain.parts[0].node)
         setup_verdict = None
         final_verdict, final_value, final_decimals = None, None, None
@@ -303,7 +296,7 @@ class Checker:
                 continue
             tol = value_tolerance(v, decimals_of(p.node)) * 4 + 1e-6 * np.abs(v)
             for c in options:
-                t = _element(self.trace.display(c[0]), c[1])
+                t = element(self.trace.display(c[0]), c[1])
                 if np.size(t) == np.size(v) and close(v, t, tol):
                     return c
             if require_match:
@@ -312,7 +305,7 @@ class Checker:
                 first = cands[0]
                 if computed and self.trace[first[0]].phase == "given":
                     return None  # a computation written under a given's name: not that given
-                size = np.size(_element(self.trace.display(first[0]), first[1]))
+                size = np.size(element(self.trace.display(first[0]), first[1]))
                 return first if size == np.size(v) else None
             return None
         return cands[0] if len(cands) == 1 and not require_match else None
@@ -352,24 +345,32 @@ class Checker:
                        wrong, chain.line, computed, verdict == "wrong")
         if self.trace is not None:
             if target is not None:
-                sid, idx = target
-                shape = np.shape(self.trace.display(sid))
-                cur, had = self.own.get(sid, (np.full(shape, np.nan), False))
-                cur = np.array(cur)
-                try:
-                    if idx is None:
-                        cur = np.broadcast_to(np.asarray(own, dtype=np.float64).reshape(shape)
-                                              if np.size(own) == np.prod(shape) else own, shape).copy()
-                    else:
-                        cur[idx] = float(np.asarray(own).ravel()[0])
-                except (ValueError, IndexError):
+                if not self.record_own(target, own, wrong, decimals):
                     return
-                self.own[sid] = (cur, had or wrong)
+                sid, idx = target
                 if self.trace[sid].phase != "given":
-                    self.table.true_values.extend(np.atleast_1d(_element(self.trace.display(sid), idx))
-                                          .ravel()[:1000].tolist())
-                if decimals is not None:
-                    self.own_decimals[sid] = max(decimals, self.own_decimals.get(sid, 0))
+                    self.table.true_values.extend(np.atleast_1d(element(self.trace.display(sid), idx))
+                                                  .ravel()[:1000].tolist())
+
+    def record_own(self, target, own, wrong: bool, decimals) -> bool:
+        """The student's value of a step (or one element of it) kept as their own step value, with
+        the decimals shown; False when it does not fit the step's shape."""
+        sid, idx = target
+        shape = np.shape(self.trace.display(sid))
+        cur, had = self.own.get(sid, (np.full(shape, np.nan), False))
+        cur = np.array(cur)
+        try:
+            if idx is None:
+                cur = np.broadcast_to(np.asarray(own, dtype=np.float64).reshape(shape)
+                                      if np.size(own) == np.prod(shape) else own, shape).copy()
+            else:
+                cur[idx] = float(np.asarray(own).ravel()[0])
+        except (ValueError, IndexError):
+            return False
+        self.own[sid] = (cur, had or wrong)
+        if decimals is not None:
+            self.own_decimals[sid] = max(decimals, self.own_decimals.get(sid, 0))
+        return True
 
     def add_claim(self, chain, text, claimed, expected, verdict, target, own_value, tol, line=None, link=None):
         from engine.misconceptions import diagnose
@@ -400,11 +401,6 @@ class Checker:
         elif verdict == "rounding":
             claim.hint = "right up to rounding of the numbers you used"
         self.claims.append(claim)
-
-
-def _element(value, index):
-    arr = np.asarray(value)
-    return arr if index is None else arr[tuple(index)]
 
 
 def _plain(v):
