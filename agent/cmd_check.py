@@ -3,7 +3,7 @@
 Reads plain text, Markdown or LaTeX as students type it and verifies every arithmetic chain
 (`z = 0.54 + 0.08 − 0.4 = 0.22`) link by link against the text's own definitions and results.
 With --spec it also aligns each value to the engine's step (net_h1, out_h1, z₁[0], ŷ, L, δ₂,
-∂L/∂w₅, w₅_new, ...) and judges it against the true value and against a recomputation from the
+∂L/∂w₅, w₅_new, and p(dog), z_cat, ∂L/∂z_dog when the spec names its `classes`) and judges it against the true value and against a recomputation from the
 student's own earlier numbers: correct, rounding, wrong (with the misconception when one
 reproduces the number), carried (follows from an earlier mistake: not counted again), unchecked.
 A YAML file with `spec:` and `answers:` keyed by step id (L1.z, L2.delta, "L1.dW[0, 1]") is the
@@ -11,6 +11,7 @@ structured form. Exit code: 0 all right, 1 something wrong, 2 unusable input.
 
 examples:
   nnt check examples/homework/r2_wrong.md --spec examples/r2_two_layer_sigmoid.yaml
+  nnt check examples/homework/r5_class_names.md --spec examples/r5_dog_cat_softmax_mse.yaml
   nnt check work.txt --format json --rtol 0.01
   nnt check --spec problem.yaml submissions/*.txt --csv grades.csv
 """

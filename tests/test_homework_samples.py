@@ -23,6 +23,7 @@ HW = ROOT / "examples/homework"
     ("r2_messy.md", "r2_two_layer_sigmoid.yaml"),
     ("r9_two_iterations.txt", "r9_one_weight_regression.yaml"),     # names restated per iteration
     ("r3_cnn.md", "r3_cnn_edge.yaml"),
+    ("r5_class_names.md", "r5_dog_cat_softmax_mse.yaml"),               # p(dog), z_cat, δ_dog, ∂L/∂b_dog
 ])
 @pytest.mark.parametrize("with_spec", [True, False])
 def test_right_work_passes(work, spec, with_spec):

@@ -340,7 +340,7 @@ class Checker:
             return
         wrong = verdict in ("wrong", "carried")
         computed = not (len(chain.parts) == 1 and chain.parts[0].node.kind in ("num", "vec", "neg")) \
-            or names_computed_quantity(chain.label)
+            or names_computed_quantity(chain.label, self.trace)
         self.table.set(chain.label, chain.index, own, true if true is not None else own, decimals,
                        wrong, chain.line, computed, verdict == "wrong")
         if self.trace is not None:

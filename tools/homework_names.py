@@ -1,4 +1,4 @@
-"""Student names -> engine step ids: net_h1, out_o1, z₁[0], ŷ, L, δ₂, ∂L/∂w₅, w₅_new, W^[2], pool.
+"""Student names -> engine step ids: net_h1, out_o1, z₁[0], ŷ, L, δ₂, ∂L/∂w₅, w₅_new, W^[2], pool, p_dog.
 
 `align_name(name, index, trace)` lists the (step id, element index) pairs a name may denote, most
 likely first; `canon` is the symbol-table key that makes w_{5}, w_5 and w₅ one quantity.
@@ -16,6 +16,11 @@ _Z_NAMES = {"z", "net", "in", "s"}
 _A_NAMES = {"a", "out", "h", "o"}
 _YHAT_NAMES = {"ŷ", "yhat", "output", "pred", "ypred", "p", "o"}
 _DELTA_NAMES = {"δ", "delta", "d"}
+# what a quantity written with a class name (p_dog, z_cat, δ_dog, y_cat, b_dog) is, by its prefix
+_CLASS_QUANTITIES = {**dict.fromkeys(("p", "P", "yhat", "Yhat", "out", "a", "o", "pred", "prob", "output"), "a"),
+                     **dict.fromkeys(("z", "net", "logit", "s", "in"), "z"),
+                     **dict.fromkeys(("δ", "delta"), "delta"),
+                     **dict.fromkeys(("y", "t", "target"), "y"), "b": "b"}
 
 
 def canon(name: str) -> str:
@@ -62,11 +67,54 @@ def _candidates(name: str, index, trace) -> list:
     if "ð" in s:
         num, _, den = s.partition("ð")
         return _derivative(num[1:], den[1:], index, trace)
+    found = class_quantity(s, trace)
+    if found is not None:
+        return _class_steps(*found, new, trace)
     q = quantity(s, trace)
     if q is None:
         return []
     kind, layer, numbers, side = q
     return _steps_for(kind, layer, numbers, side, index, new, trace)
+
+
+def class_quantity(s: str, trace) -> tuple[str, int] | None:
+    """(kind, class index) when a canonical name is a quantity of a named output, the spec naming
+    its outputs (`classes: [dog, cat]`): p_dog, P(cat), ŷ_dog, out_dog -> "a"; z_cat -> "z";
+    δ_dog -> "delta"; y_dog -> "y"; b_cat -> "b"."""
+    classes = (trace.info.get("classes") or []) if trace is not None else []
+    for k, name in enumerate(classes):
+        key = canon(name).lower()
+        prefix = s[:len(s) - len(key)]
+        if key and s.lower().endswith(key) and prefix in _CLASS_QUANTITIES:
+            return _CLASS_QUANTITIES[prefix], k
+    return None
+
+
+def _class_steps(kind: str, k: int, new: bool, trace) -> list:
+    """The element of the output layer (or target) that class k's quantity is."""
+    last = network_layers(trace)[2]
+    after = "after." if new else ""
+    out = trace.info.get("output_id", f"L{last}.a")
+    return {"a": [(after + out, (k,))], "z": [(f"{after}L{last}.z", (k,))], "delta": [(f"L{last}.delta", (k,))],
+            "y": [("y", (k,))], "b": [(f"L{last}.b" + ("_new" if new else ""), (k,))]}[kind]
+
+
+def _class_derivative(num: str, den: tuple[str, int], trace) -> list:
+    """∂L/∂p_dog -> L{n}.da[0], ∂L/∂z_dog -> δ[0], ∂L/∂b_dog -> ∂L/∂b[0], ∂p_dog/∂z_cat -> the
+    softmax Jacobian's element [0, 1] (f′(z)[0] for an element-wise activation)."""
+    last = network_layers(trace)[2]
+    dkind, k = den
+    nq = quantity(num, trace) if num else None
+    if nq is not None and nq[0] == "loss":
+        return {"a": [(f"L{last}.da", (k,))], "z": [(f"L{last}.delta", (k,))],
+                "b": [(f"L{last}.db", (k,))]}.get(dkind, [])
+    nc = class_quantity(num, trace)
+    dadz = f"L{last}.dadz"
+    if nc is None or nc[0] != "a" or dkind != "z" or dadz not in trace:
+        return []
+    if np.ndim(trace.display(dadz)) == 2:
+        return [(dadz, (nc[1], k))]
+    return [(dadz, (k,))] if nc[1] == k else []
 
 
 def quantity(s: str, trace):
@@ -221,6 +269,9 @@ def _param_candidates(p, kind, layer, nums, index, suffix, dense, trace) -> list
 def _derivative(num: str, den: str, index, trace) -> list:
     """∂num/∂den names: ∂L/∂w5 -> weight gradient, ∂L/∂ŷ -> L{n}.da, ∂out/∂net -> L{k}.dadz."""
     dense, all_layers, last = network_layers(trace)
+    dc = class_quantity(den, trace)
+    if dc is not None:
+        return _class_derivative(num, dc, trace)
     nq = quantity(num, trace) if num else None
     dq = quantity(den, trace)
     if dq is None:
@@ -258,12 +309,15 @@ def _derivative(num: str, den: str, index, trace) -> list:
     return []
 
 
-def names_computed_quantity(label: str) -> bool:
-    """z, a, ŷ, δ, L, ∂…/∂…, …_new name results of a computation (their values are rounded);
-    w, b, x, y, η name givens (exact as written)."""
+def names_computed_quantity(label: str, trace=None) -> bool:
+    """z, a, ŷ, δ, L, ∂…/∂…, …_new, p_dog name results of a computation (their values are rounded);
+    w, b, x, y, η, y_dog name givens (exact as written)."""
     s = canon(label)
     if "ð" in s or s.endswith("new"):
         return True
+    found = class_quantity(s, trace)
+    if found is not None:
+        return found[0] in ("a", "z", "delta")
     q = quantity(s, None)
     return q is not None and q[0] in ("z", "a", "yhat", "delta", "loss", "dadz")
 

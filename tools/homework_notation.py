@@ -31,6 +31,7 @@ _LAYER_RE = re.compile(r"(?<=[A-Za-zα-ωΑ-Ω])\s*(?:\^\s*\{\s*[\[(]\s*(\d{1,2}
 _SUPER_DIGIT = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹", "123456789")
 _DERIV_RE = re.compile(r"(?<![A-Za-z])(?:∂|d)\s*([A-Za-zα-ωΑ-Ωŷ][\w'ʹ′Λ]*)\s*/\s*"
                        r"(?:∂|d)\s*([A-Za-zα-ωΑ-Ωŷ][\w'ʹ′Λ]*)")
+_CLASS_PROB_RE = re.compile(r"(?<!\w)([pP]|ŷ)\s*\(\s*(?:y\s*=\s*)?([A-Za-z]{2,}\w*)\s*(?:\|\s*x\s*)?\)")
 _LIST_MARK_RE = re.compile(r"^\s*(?:>\s*)*(?:#+\s+|(?:\d{1,3}[.)]|[-*+•])\s+)?")
 _TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}")
 
@@ -82,6 +83,7 @@ def normalise_line(line: str) -> str:
     s = _NEW_RE.sub("_new", s)
     s = re.sub(r"_\{([^{}]*)\}", lambda m: "_" + m.group(1).replace(",", "").replace(" ", ""), s)
     s = re.sub(r"\^\{([^{}]*)\}", r"^(\1)", s)
+    s = _CLASS_PROB_RE.sub(r"\1_\2", s)   # p(dog), P(y = cat | x): the probability of a named class
     s = re.sub(r"(?i)\b(relu|sigmoid|softmax|tanh|exp|ln|log|max|min)\s*(?=\()",
                lambda m: m.group(1).lower(), s)
     s = s.replace("ReLU", "relu").replace("Relu", "relu")
