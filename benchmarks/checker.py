@@ -7,7 +7,9 @@ would at 4 decimals, inject a single error and let every later step follow from 
   - operand:  one number in a written sum of products replaced by another of the same sum,
   - each catalogued misconception, at a step where its alternative value differs from the truth.
 Two-layer networks are written twice: with indexed names (z1[0], ∂L/∂W2[0, 1]) and with
-per-neuron names (net_h1, out_o1, δ_o1, ∂E/∂w5, w5_new), so name alignment is measured too.
+per-neuron names (net_h1, out_o1, δ_o1, ∂E/∂w5, w5_new); a spec naming its classes is written
+again with class names (p_dog, z_cat, δ_dog, ∂L/∂p_dog, b_dog_new) for every error at a class-named
+output (reported on its own line), so name alignment is measured too.
 Reported, with the goals of issue 3:
   recall     injected lines judged wrong                                   (goal ≥ 0.95)
   precision  wrong verdicts that sit on an injected line                   (goal ≥ 0.98)
@@ -37,6 +39,7 @@ from engine.misconceptions import CATALOGUE  # noqa: E402
 from engine.spec import load_spec  # noqa: E402
 from engine.trace import Trace  # noqa: E402
 from tools.homework import check_text, neuron_name, normalise_line, student_lines  # noqa: E402
+from tools.homework_write import class_name  # noqa: E402
 
 DECIMALS = 4
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,6 +222,8 @@ def main(argv=None) -> int:
     per_kind: Counter = Counter()
     free: Counter = Counter()          # the same digit slips checked without the spec
     free["examples"], free["missed"], free["misnamed"] = [], [], []
+    classed: Counter = Counter()       # errors at outputs written with the spec's class names, apart
+    classed["examples"], classed["missed"], classed["misnamed"] = [], [], []
     start = time.perf_counter()
     files = sorted((ROOT / "examples").glob("r*.yaml"))
     for path in files:
@@ -255,6 +260,8 @@ def main(argv=None) -> int:
             if two_layer:  # the same work written with per-neuron names (net_h1, out_o1, ∂E/∂w5)
                 per_kind["(neuron names)"] += 1
                 run_one(spec, trace, clean_lines, m, stats, names, style="neuron")
+            if class_name(m.step_id, m.index, trace):  # an error at an output written as p_dog, δ_cat, ...
+                run_one(spec, trace, clean_lines, m, classed, defaultdict(lambda: [0, 0]), style="class")
     elapsed = time.perf_counter() - start
     flags = stats["true_flags"] + stats["false_flags"]
     recall = stats["found"] / max(stats["injected"], 1)
@@ -263,7 +270,7 @@ def main(argv=None) -> int:
     naming = stats["named"] / max(stats["named_total"], 1)
     print(f"mutation benchmark of the homework checker ({stats['injected']} single-error walkthroughs, "
           f"{len(files)} example files, numbers written to {DECIMALS} decimals, {elapsed:.1f} s)")
-    print(f"  mutations: " + ", ".join(f"{k} {v}" for k, v in sorted(per_kind.items())))
+    print("  mutations: " + ", ".join(f"{k} {v}" for k, v in sorted(per_kind.items())))
     print(f"  recall     {recall:.3f}  (goal ≥ 0.95)  {stats['found']}/{stats['injected']} injected errors found")
     print(f"  precision  {precision:.3f}  (goal ≥ 0.98)  {stats['true_flags']}/{flags} wrong verdicts are real")
     print(f"  carried    {carried:.3f}  (goal ≥ 0.95)  {stats['not_repunished']}/{stats['affected']} later "
@@ -275,6 +282,12 @@ def main(argv=None) -> int:
           f"recall {free['found'] / max(free['injected'], 1):.3f}, "
           f"precision {free['true_flags'] / max(free_flags, 1):.3f}, "
           f"carried {free['not_repunished'] / max(free['affected'], 1):.3f}")
+    class_flags = classed["true_flags"] + classed["false_flags"]
+    print(f"  with class names (p_dog, z_cat, δ_dog, ∂L/∂p_dog), the {classed['injected']} errors at "
+          f"class-named outputs: recall {classed['found'] / max(classed['injected'], 1):.3f}, "
+          f"precision {classed['true_flags'] / max(class_flags, 1):.3f}, "
+          f"carried {classed['not_repunished'] / max(classed['affected'], 1):.3f}, "
+          f"named {classed['named']}/{classed['named_total']}")
     for name, (hit, total) in sorted(names.items()):
         print(f"      {name:<30} {hit}/{total}")
     for kind, step, text, named in stats["misnamed"][:12]:

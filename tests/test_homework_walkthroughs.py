@@ -27,6 +27,13 @@ def test_reference_walkthroughs_raise_no_false_alarm(path):
             lines = student_lines(trace, decimals, style="neuron")
             report = check_text("\n".join(t for _, _, t in lines), spec)
             assert [c.text for c in report.claims if c.verdict == "wrong"] == []
+        if trace.info.get("classes"):  # p_dog, z_cat, δ_dog, ∂L/∂p_dog ... for the output layer
+            lines = student_lines(trace, decimals, style="class")
+            assert any("_" + trace.info["classes"][0] in t for _, _, t in lines)
+            report = check_text("\n".join(t for _, _, t in lines), spec)
+            assert [c.text for c in report.claims if c.verdict == "wrong"] == []
+            classed = [c for c in report.claims if any(f"_{k}" in c.label for k in trace.info["classes"])]
+            assert classed and all(c.step_id for c in classed)   # every class name found its step
 
 
 def test_the_walkthroughs_are_actually_checked():

@@ -61,12 +61,31 @@ def neuron_name(step_id: str, idx: tuple, trace) -> str | None:
     return f"∂E/∂{letter}{flat}" if what in ("dW", "db") else f"{letter}{flat}_new"
 
 
+def class_name(step_id: str, idx: tuple, trace) -> str | None:
+    """The names of an output-layer element when the spec names its classes (p_dog, z_cat, δ_dog,
+    ∂L/∂p_dog, ∂p_dog/∂z_cat, ∂L/∂b_dog, b_dog_new, p_dog_new); None where that style has no name."""
+    classes = trace.info.get("classes") or []
+    if not classes or trace.batch_size != 1 or not idx or any(i >= len(classes) for i in idx):
+        return None
+    last = network_layers(trace)[2]
+    out = trace.info.get("output_id", f"L{last}.a")
+    if step_id == f"L{last}.dadz" and len(idx) == 2:
+        return f"∂p_{classes[idx[0]]}/∂z_{classes[idx[1]]}"
+    if len(idx) != 1:
+        return None
+    c = classes[idx[0]]
+    return {out: f"p_{c}", f"L{last}.z": f"z_{c}", f"L{last}.da": f"∂L/∂p_{c}", f"L{last}.delta": f"δ_{c}",
+            f"L{last}.db": f"∂L/∂b_{c}", f"L{last}.b_new": f"b_{c}_new", f"after.{out}": f"p_{c}_new",
+            f"after.L{last}.z": f"z_{c}_new"}.get(step_id)
+
+
 def student_lines(trace, decimals: int, max_elements: int = 16,
                   plain: set | None = None, style: str = "index") -> list[tuple[str, tuple, str]]:
     """(step id, element index, line) for every computed element, as a student writes it:
     `z1[0] = 0.15×0.5 + 0.2×0.8 + 0.35 = 0.585` (style "index"), or with per-neuron names
-    `net_h1 = …` where a 2-layer network has them (style "neuron"). Elements in `plain` are
-    written as value only."""
+    `net_h1 = …` where a 2-layer network has them (style "neuron"), or with class names
+    `p_dog = …` for the output layer of a spec naming its classes (style "class"). Elements in
+    `plain` are written as value only."""
     out = []
     for step in trace:
         if step.phase == "given" or step.id.endswith((".mask", ".samples")):
@@ -87,8 +106,9 @@ def student_lines(trace, decimals: int, max_elements: int = 16,
             if "softmax(" in middle or "more terms" in middle:
                 middle = ""  # engine shorthand, not how a student writes it
             label = f"{name}{index_text(idx) if idx else ''}" if name else ""
-            if style == "neuron" and neuron_name(step.id, tuple(idx), trace):
-                label = neuron_name(step.id, tuple(idx), trace)
+            styled = {"neuron": neuron_name, "class": class_name}.get(style)
+            if styled is not None and styled(step.id, tuple(idx), trace):
+                label = styled(step.id, tuple(idx), trace)
             parts = [p for p in (label, middle, shown_value) if p]
             if len(parts) >= 2:
                 out.append((step.id, tuple(idx), " = ".join(parts)))
