@@ -62,7 +62,9 @@ def run(args) -> int:
     if args.csv:
         _write_csv(args.csv, reports)
     if args.format == "json":
-        payload = reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports]
+        # a list of claims; with several files each claim also names its file (scores: --csv or text)
+        payload = [dict(c, file=r.source) if len(reports) > 1 else c
+                   for r in reports for c in r.to_dict()["claims"]]
         text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     elif args.format == "markdown":
         text = "\n".join(render_markdown(r) for r in reports)

@@ -34,8 +34,8 @@ def test_all_right_exits_0(tmp_path, capsys):
 def test_wrong_exits_1_and_json_fields(capsys):
     code, out, _ = run(["check", str(HW / "r2_wrong.md"), "--spec", R2, "--format", "json"], capsys)
     assert code == 1
-    data = json.loads(out)
-    claims = data["claims"]
+    claims = json.loads(out)
+    assert isinstance(claims, list)
     for c in claims:
         assert {"line", "text", "claimed", "expected", "verdict", "misconception", "hint"} <= set(c)
     by_line = {c["line"]: c for c in claims if c["step_id"]}
@@ -44,7 +44,7 @@ def test_wrong_exits_1_and_json_fields(capsys):
     assert by_line[7]["verdict"] == "carried"            # σ(0.595) follows from the slip
     assert by_line[13]["misconception"] == "missing_half"
     assert by_line[16]["misconception"] == "update_sign"
-    assert data["summary"]["counts"]["wrong"] == 3
+    assert [c["verdict"] for c in claims].count("wrong") == 3
 
 
 def test_correct_sample_with_spec(capsys):
@@ -61,7 +61,7 @@ def test_markdown_format(capsys):
 def test_structured_answers(capsys):
     code, out, _ = run(["check", str(HW / "r8_answers.yaml"), "--format", "json"], capsys)
     assert code == 1
-    claims = {c["label"]: c for c in json.loads(out)["claims"]}
+    claims = {c["label"]: c for c in json.loads(out)}
     assert claims["L2.W_new"]["verdict"] == "wrong"       # 3 + 0.1·4 = 3.4; right is 3 − 0.4 = 2.6
     assert claims["L2.W_new"]["misconception"] == "update_sign"
     assert claims["L1.W_new"]["verdict"] == "correct"     # 2 − 0.1·6 = 1.4
@@ -128,7 +128,7 @@ def test_structured_form_with_the_spec_inline(capsys):
     # R8 by hand: z1 = 2·1 + 0 = 2; ∂L/∂W2 = (7 − 5)·2 = 4; W2_new = 3 − 0.1·4 = 2.6; L = ½(7 − 5)² = 2
     code, out, _ = run(["check", str(HW / "r8_inline_answers.yaml"), "--format", "json"], capsys)
     assert code == 1
-    claims = {c["label"]: c for c in json.loads(out)["claims"]}
+    claims = {c["label"]: c for c in json.loads(out)}
     assert claims["loss"]["verdict"] == "wrong" and claims["loss"]["misconception"] == "missing_half"
     assert claims["loss"]["line"] == 13
     assert [claims[k]["verdict"] for k in ("z1", "∂L/∂W2", "L2.W_new")] == ["correct"] * 3
