@@ -11,15 +11,8 @@ from agent.graph import build_graph
 from agent.router import looks_worked, pasted_spec, route_text
 from agent.state import TutorContext
 from tools.engine_tools import trace_for
+from specs import R2_YAML
 
-R2_YAML = """input: [0.5, 0.8]
-target: [1]
-layers:
-  - dense: {W: [[0.15, 0.20], [0.25, 0.30]], b: [0.35, 0.35], activation: sigmoid}
-  - dense: {W: [[0.40, 0.45]], b: [0.60], activation: sigmoid}
-loss: half_sse
-learning_rate: 0.5
-"""
 WORK = """z1 = 0.15*0.5 + 0.2*0.8 + 0.35 = 0.585
 a1 = 1/(1+e^-0.585) = 0.6422"""
 

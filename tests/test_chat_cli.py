@@ -9,15 +9,8 @@ from rich.console import Console
 
 from agent.chat_ui import ChatSession, chat_loop, list_sessions, piped_inputs
 from agent.config import load_settings
+from specs import R2_YAML
 
-R2_YAML = """input: [0.5, 0.8]
-target: [1]
-layers:
-  - dense: {W: [[0.15, 0.20], [0.25, 0.30]], b: [0.35, 0.35], activation: sigmoid}
-  - dense: {W: [[0.40, 0.45]], b: [0.60], activation: sigmoid}
-loss: half_sse
-learning_rate: 0.5
-"""
 # a slip on line 2: 0.15×0.5 + 0.2×0.8 + 0.35 is 0.585 (hand sum), not 0.595
 WORK = """net_h1 = 0.15*0.5 + 0.2*0.8 + 0.35 = 0.585
 z = 0.15*0.5 + 0.2*0.8 + 0.35 = 0.595

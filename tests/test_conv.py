@@ -36,7 +36,7 @@ def sig(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def close(a, b, tol=1e-12):
+def assert_close(a, b, tol=1e-12):
     np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=tol, atol=tol)
 
 
@@ -101,41 +101,41 @@ def test_r3_full_iteration_by_hand_ties_first():
     assert h["g"] == pytest.approx(-0.16854, abs=1e-5)
     assert h["loss_after"] == pytest.approx(0.29662, abs=1e-5)
 
-    close(t.display("L1.z"), [[[1.4, 1.4], [1.4, 1.4]]])
-    close(t.display("L2.a"), [[[1.4, 1.4], [1.4, 1.4]]])
-    close(t.display("L3.a"), [[[1.4]]])
-    close(t.display("L4.a"), [1.4])
-    close(t.display("L5.z"), [h["z5"]])
-    close(t.display("L5.a"), [h["yhat"]])
-    close(t.display("loss"), h["loss"])
-    close(t.display("L5.delta"), [h["d5"]])
-    close(t.display("L5.dW"), [[1.4 * h["d5"]]])
-    close(t.display("L5.db"), [h["d5"]])
-    close(t.display("L3.da"), [[[h["g"]]]])
-    close(t.display("L3.mask"), [[[1, 0], [0, 0]]])          # where the max was: the first of the tie
-    close(t.display("L2.da"), [h["delta1"]])                # ∂L/∂(ReLU output)
-    close(t.display("L2.dadz"), [[[1, 1], [1, 1]]])          # ReLU′(1.4) = 1: the gate is open
-    close(t.display("L1.delta"), [h["delta1"]])
-    close(t.display("L1.dW"), h["dW1"])
-    close(t.display("L1.db"), [h["g"]])
-    close(t.display("L1.W_new"), [h["W1_new"]])
-    close(t.display("L1.b_new"), [h["b1_new"]])
-    close(t.display("L5.W_new"), [[h["w_new"]]])
-    close(t.display("L5.b_new"), [h["b_new"]])
-    close(t.display("after.L1.z"), [h["z_after"]])
-    close(t.display("after.loss"), h["loss_after"])
+    assert_close(t.display("L1.z"), [[[1.4, 1.4], [1.4, 1.4]]])
+    assert_close(t.display("L2.a"), [[[1.4, 1.4], [1.4, 1.4]]])
+    assert_close(t.display("L3.a"), [[[1.4]]])
+    assert_close(t.display("L4.a"), [1.4])
+    assert_close(t.display("L5.z"), [h["z5"]])
+    assert_close(t.display("L5.a"), [h["yhat"]])
+    assert_close(t.display("loss"), h["loss"])
+    assert_close(t.display("L5.delta"), [h["d5"]])
+    assert_close(t.display("L5.dW"), [[1.4 * h["d5"]]])
+    assert_close(t.display("L5.db"), [h["d5"]])
+    assert_close(t.display("L3.da"), [[[h["g"]]]])
+    assert_close(t.display("L3.mask"), [[[1, 0], [0, 0]]])          # where the max was: the first of the tie
+    assert_close(t.display("L2.da"), [h["delta1"]])                # ∂L/∂(ReLU output)
+    assert_close(t.display("L2.dadz"), [[[1, 1], [1, 1]]])          # ReLU′(1.4) = 1: the gate is open
+    assert_close(t.display("L1.delta"), [h["delta1"]])
+    assert_close(t.display("L1.dW"), h["dW1"])
+    assert_close(t.display("L1.db"), [h["g"]])
+    assert_close(t.display("L1.W_new"), [h["W1_new"]])
+    assert_close(t.display("L1.b_new"), [h["b1_new"]])
+    assert_close(t.display("L5.W_new"), [[h["w_new"]]])
+    assert_close(t.display("L5.b_new"), [h["b_new"]])
+    assert_close(t.display("after.L1.z"), [h["z_after"]])
+    assert_close(t.display("after.loss"), h["loss_after"])
     assert float(t["after.loss"].value) < float(t["loss"].value)
 
 
 def test_r3_ties_split_file_and_option_agree_with_hand():
     h = r3_hand("split")
     for t in (run("r3_cnn_edge_split.yaml"), run("r3_cnn_edge.yaml", conventions={"maxpool_ties": "split"})):
-        close(t.display("loss"), h["loss"])                  # the forward pass does not depend on the rule
-        close(t.display("L3.mask"), [[[0.25, 0.25], [0.25, 0.25]]])
-        close(t.display("L1.delta"), [h["delta1"]])
-        close(t.display("L1.dW"), h["dW1"])
-        close(t.display("L1.db"), [h["g"]])                  # g/4 four times
-        close(t.display("after.loss"), h["loss_after"])
+        assert_close(t.display("loss"), h["loss"])                  # the forward pass does not depend on the rule
+        assert_close(t.display("L3.mask"), [[[0.25, 0.25], [0.25, 0.25]]])
+        assert_close(t.display("L1.delta"), [h["delta1"]])
+        assert_close(t.display("L1.dW"), h["dW1"])
+        assert_close(t.display("L1.db"), [h["g"]])                  # g/4 four times
+        assert_close(t.display("after.loss"), h["loss_after"])
         assert t.conventions["maxpool_ties"].startswith("split")
 
 
@@ -154,9 +154,9 @@ def test_r3_expansions_show_the_window_and_the_filter_gradient():
 def test_r3_recompute_pool_routing_from_a_students_upstream_gradient():
     t = run("r3_cnn_edge.yaml")
     # a student who got ∂L/∂pooled = −0.2: 'first' sends all of it to the top-left
-    close(t.recompute("L2.da", {"L3.da": [[[-0.2]]]}), [[[-0.2, 0], [0, 0]]])
+    assert_close(t.recompute("L2.da", {"L3.da": [[[-0.2]]]}), [[[-0.2, 0], [0, 0]]])
     # and the filter gradient recomputed from a student's δ = [[1, 0], [0, 1]]: x[u,v] + x[u+1, v+1]
-    close(t.recompute("L1.dW", {"L1.delta": [[[1, 0], [0, 1]]]}), [[[[0.2, 1.0, 1.8]] * 3]])
+    assert_close(t.recompute("L1.dW", {"L1.delta": [[[1, 0], [0, 1]]]}), [[[[0.2, 1.0, 1.8]] * 3]])
 
 
 # ---- pooling rules on hand-made maps --------------------------------------------------------------
@@ -167,7 +167,7 @@ def test_maxpool_tie_rules_on_a_hand_made_tie():
                     [1., 1., 7., 7.],
                     [1., 1., 7., 7.]]]])                    # (1, 1, 4, 4)
     g = np.array([[[[1., 2.], [4., 8.]]]])                   # upstream gradient per window
-    close(pool_forward(x, "max", 2, 2), [[[[3, 5], [1, 7]]]])
+    assert_close(pool_forward(x, "max", 2, 2), [[[[3, 5], [1, 7]]]])
     # top-left window [3, 1; 3, 0]: tie between (0,0) and (1,0); top-right [2, 5; 5, 4]: tie (0,3), (1,2)
     # bottom-left all 1: four-way tie; bottom-right all 7: four-way tie
     first = np.array([[1., 0., 0., 2.],
@@ -178,10 +178,10 @@ def test_maxpool_tie_rules_on_a_hand_made_tie():
                       [0.5, 0., 1., 0.],
                       [1., 1., 2., 2.],
                       [1., 1., 2., 2.]])
-    close(pool_input_grad(g, x, "max", 2, 2, "first")[0, 0], first)
-    close(pool_input_grad(g, x, "max", 2, 2, "split")[0, 0], split)
-    close(pool_mask(x, "max", 2, 2, "first")[0, 0], (first > 0).astype(float))
-    close(pool_mask(x, "max", 2, 2, "split")[0, 0],
+    assert_close(pool_input_grad(g, x, "max", 2, 2, "first")[0, 0], first)
+    assert_close(pool_input_grad(g, x, "max", 2, 2, "split")[0, 0], split)
+    assert_close(pool_mask(x, "max", 2, 2, "first")[0, 0], (first > 0).astype(float))
+    assert_close(pool_mask(x, "max", 2, 2, "split")[0, 0],
           [[.5, 0, 0, .5], [.5, 0, .5, 0], [.25, .25, .25, .25], [.25, .25, .25, .25]])
     # either way the routed gradient adds up to the upstream gradient (nothing lost, nothing doubled)
     assert pool_input_grad(g, x, "max", 2, 2, "split").sum() == pytest.approx(g.sum())
@@ -194,14 +194,14 @@ def test_overlapping_windows_accumulate_and_avgpool_spreads_evenly():
     g = np.array([[[[1., 2.], [3., 4.]]]])
     dx = np.zeros((3, 3))
     dx[1, 1] = 1 + 2 + 3 + 4                                 # every window sends its gradient to the centre
-    close(pool_input_grad(g, x, "max", 2, 1, "first")[0, 0], dx)
-    close(pool_mask(x, "max", 2, 1, "first")[0, 0], [[0, 0, 0], [0, 4, 0], [0, 0, 0]])
+    assert_close(pool_input_grad(g, x, "max", 2, 1, "first")[0, 0], dx)
+    assert_close(pool_mask(x, "max", 2, 1, "first")[0, 0], [[0, 0, 0], [0, 4, 0], [0, 0, 0]])
     # average: each window gives g/4 to each of its 4 positions; the centre is in all four windows
     avg = np.array([[1, 1 + 2, 2],
                     [1 + 3, 1 + 2 + 3 + 4, 2 + 4],
                     [3, 3 + 4, 4]]) / 4
-    close(pool_input_grad(g, x, "avg", 2, 1)[0, 0], avg)
-    close(pool_forward(x, "avg", 2, 1), [[[[12 / 4, 12 / 4], [12 / 4, 14 / 4]]]])
+    assert_close(pool_input_grad(g, x, "avg", 2, 1)[0, 0], avg)
+    assert_close(pool_forward(x, "avg", 2, 1), [[[[12 / 4, 12 / 4], [12 / 4, 14 / 4]]]])
 
 
 # ---- vectorised conv against the naive loops --------------------------------------------------------
@@ -216,12 +216,12 @@ def test_vectorised_conv_matches_naive_loops(m, c_in, c_out, h, w, k, stride, pa
     W = rng.normal(size=(c_out, c_in, k, k))
     b = rng.normal(size=c_out)
     z = conv_forward(W, x, b, stride, padding)
-    close(z, naive.naive_conv_forward(x, W, b, stride, padding), 1e-10)
+    assert_close(z, naive.naive_conv_forward(x, W, b, stride, padding), 1e-10)
     dz = rng.normal(size=z.shape)
     for got, want in zip(conv_backward(x, W, dz, stride, padding),
                          naive.naive_conv_backward(x, W, dz, stride, padding)):
         assert got.shape == want.shape
-        close(got, want, 1e-10)
+        assert_close(got, want, 1e-10)
 
 
 def test_conv_input_gradient_against_finite_differences():
@@ -241,7 +241,7 @@ def test_conv_input_gradient_against_finite_differences():
             down = np.sum(R * conv_forward(W, x, b, 2, 1))
             target[idx] = keep
             numeric[idx] = (up - down) / (2 * eps)
-        close(grad, numeric, 1e-7)
+        assert_close(grad, numeric, 1e-7)
 
 
 # ---- whole networks against finite differences on the loss ------------------------------------------
@@ -336,7 +336,7 @@ def test_avgpool_records_no_mask_and_maxpool_does():
     t = walk(spec, WalkOptions())
     # overlapping windows: the mask counts how many windows pick each position; 4 windows in all per map
     assert t.display("L2.mask").shape == (3, 3, 3)
-    close(t.display("L2.mask").sum(axis=(1, 2)), [4, 4, 4])
+    assert_close(t.display("L2.mask").sum(axis=(1, 2)), [4, 4, 4])
 
 
 def test_softmax_on_conv_maps_is_a_one_line_error():

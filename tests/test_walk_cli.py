@@ -9,17 +9,11 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
+from specs import R2_YAML
 
 ROOT = Path(__file__).resolve().parent.parent
 R2 = str(ROOT / "examples" / "r2_two_layer_sigmoid.yaml")
-GOOD = """input: [0.5, 0.8]
-target: [1]
-layers:
-  - dense: {W: [[0.15, 0.20], [0.25, 0.30]], b: [0.35, 0.35], activation: sigmoid}
-  - dense: {W: [[0.40, 0.45]], b: [0.60], activation: sigmoid}
-loss: half_sse
-learning_rate: 0.5
-"""
+GOOD = R2_YAML
 
 
 def walk_cli(capsys, *args):
