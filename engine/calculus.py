@@ -41,6 +41,7 @@ import re
 import numpy as np
 
 from engine.errors import NNTError
+from engine.fields import check_fields, finite_number
 from engine.numfmt import fmt_num
 from engine.trace import Op, Table, Trace
 
@@ -242,16 +243,6 @@ def _chain_note(expr, var: str) -> str:
 # spec reading
 
 
-def _check_fields(spec, allowed: tuple[str, ...], where: str) -> dict:
-    if not isinstance(spec, dict):
-        raise NNTError(f"{where} must be a mapping with fields {', '.join(allowed)}")
-    unknown = [k for k in spec if k not in allowed]
-    if unknown:
-        raise NNTError(f"{where}: unknown field(s) {', '.join(map(str, unknown))}; "
-                       f"the fields are: {', '.join(allowed)}")
-    return spec
-
-
 def _name(value, where: str, taken: tuple[str, ...] = ()) -> str:
     if not isinstance(value, str) or not _NAME.match(value) or value in FUNCTIONS:
         raise NNTError(f"{where} must be a name of letters, digits and _ starting with a letter "
@@ -259,12 +250,6 @@ def _name(value, where: str, taken: tuple[str, ...] = ()) -> str:
     if value in taken:
         raise NNTError(f"{where}: the name '{value}' is used twice; give each its own name")
     return value
-
-
-def _number(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise NNTError(f"{where} must be a finite number, e.g. 3; got {value!r}")
-    return float(value)
 
 
 def _point_text(point: dict) -> str:
@@ -283,7 +268,7 @@ def _points(item: dict, where: str) -> list[dict]:
             raise NNTError(f"{where}.at must be a point such as {{x: 3}} or a list of points; got {p!r}")
         point = {}
         for name, v in p.items():
-            point[_name(name, f"{where}.at variable")] = _number(v, f"{where}.at.{name}")
+            point[_name(name, f"{where}.at variable")] = finite_number(v, f"{where}.at.{name}", "3")
         if points and set(point) != set(points[0]):
             raise NNTError(f"{where}.at: every point must give the same variables "
                            f"({', '.join(points[0])}); point {k + 1} gives {', '.join(point)}")
@@ -299,7 +284,7 @@ def _walk_derivative(trace: Trace, item, k: int, table: Table) -> None:
     import sympy
 
     where = f"derivatives[{k}]"
-    _check_fields(item, ("name", "label", "expr", "wrt", "at"), where)
+    check_fields(item, ("name", "label", "expr", "wrt", "at"), where)
     points = _points(item, where)
     names = tuple(points[0])
     fname = _name(item.get("name", "f"), f"{where}.name")
@@ -358,7 +343,7 @@ def _unique(trace: Trace, step_id: str, where: str) -> None:
 
 
 def _walk_graph(trace: Trace, graph) -> None:
-    _check_fields(graph, ("inputs", "nodes", "output"), "graph")
+    check_fields(graph, ("inputs", "nodes", "output"), "graph")
     inputs, nodes = graph.get("inputs"), graph.get("nodes")
     if not isinstance(inputs, dict) or not inputs:
         raise NNTError("graph is missing 'inputs': the leaves and their values, e.g. inputs: {a: 2, b: 3, c: 1}")
@@ -367,7 +352,7 @@ def _walk_graph(trace: Trace, graph) -> None:
                        "nodes: {d: \"a + b\", e: \"b - c\", y: \"d * e\"}")
     values: dict[str, float] = {}
     for name, v in inputs.items():
-        values[_name(name, "graph.inputs name")] = _number(v, f"graph.inputs.{name}")
+        values[_name(name, "graph.inputs name")] = finite_number(v, f"graph.inputs.{name}", "3")
         trace.given(name, f"input {name}", name, np.float64(values[name]))
     exprs, parents = {}, {}
     for name, text in nodes.items():
@@ -447,7 +432,7 @@ def _sum_of_products(*values):
 
 def walk_calculus(spec: dict, options=None) -> Trace:
     """Derivatives at points and a computational graph's forward and backward pass, through sympy."""
-    _check_fields(spec, ("kind", "title", "derivatives", "graph"), "calculus spec")
+    check_fields(spec, ("kind", "title", "derivatives", "graph"), "calculus spec")
     if not spec.get("derivatives") and not spec.get("graph"):
         raise NNTError("calculus spec needs 'derivatives' (e.g. [{expr: \"x^2\", wrt: x, at: {x: 3}}]) "
                        "or 'graph' (inputs and nodes); add one of them")

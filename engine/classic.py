@@ -45,12 +45,12 @@ after training `after.z` and `after.yhat` (the final w, b on every sample).
 """
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 
 from engine.errors import NNTError
+from engine.fields import check_fields, finite_number
 from engine.numfmt import fmt_array, fmt_num
 from engine.trace import Op, Table, Trace
 
@@ -71,26 +71,10 @@ _GATES = {
 # spec reading
 
 
-def _check_fields(spec, allowed: tuple[str, ...], where: str) -> dict:
-    if not isinstance(spec, dict):
-        raise NNTError(f"{where} must be a mapping with fields {', '.join(allowed)}")
-    unknown = [k for k in spec if k not in allowed]
-    if unknown:
-        raise NNTError(f"{where}: unknown field(s) {', '.join(map(str, unknown))}; "
-                       f"the fields are: {', '.join(allowed)}")
-    return spec
-
-
-def _number(value, where: str, example: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise NNTError(f"{where} must be a finite number, e.g. {example}; got {value!r}")
-    return float(value)
-
-
 def _vector(value, where: str, example: str) -> np.ndarray:
     if not isinstance(value, list) or not value:
         raise NNTError(f"{where} must be a non-empty list of numbers, e.g. {example}; got {value!r}")
-    return np.array([_number(v, f"{where}[{k}]", example) for k, v in enumerate(value)])
+    return np.array([finite_number(v, f"{where}[{k}]", example) for k, v in enumerate(value)])
 
 
 def _binary(value, where: str, length: int) -> np.ndarray:
@@ -120,7 +104,7 @@ def _input_names(spec: dict, n: int, where: str) -> list[str]:
 
 def _unit(spec, where: str, default_name: str, n_inputs: int | None = None) -> dict:
     """A threshold unit {name, weights, threshold, [target]}, validated."""
-    _check_fields(spec, ("name", "weights", "threshold", "target", "inputs"), where)
+    check_fields(spec, ("name", "weights", "threshold", "target", "inputs"), where)
     name = _name(spec.get("name", default_name), f"{where}.name")
     if "weights" not in spec:
         raise NNTError(f"{where} ({name}) is missing 'weights'; add e.g. weights: [1, 1]")
@@ -134,7 +118,7 @@ def _unit(spec, where: str, default_name: str, n_inputs: int | None = None) -> d
     if w.size > MAX_TABLE_INPUTS:
         raise NNTError(f"{where} ({name}) has {w.size} inputs; a truth table is shown for at most "
                        f"{MAX_TABLE_INPUTS} inputs")
-    theta = _number(spec["threshold"], f"{where}.threshold", "2")
+    theta = finite_number(spec["threshold"], f"{where}.threshold", "2")
     return {"name": name, "w": w, "theta": theta, "target": spec.get("target")}
 
 
@@ -232,7 +216,7 @@ def _check_target(trace: Trace, name: str, out: np.ndarray, target, where: str) 
 
 
 def _walk_network(trace: Trace, spec, where: str) -> None:
-    _check_fields(spec, ("name", "inputs", "layers", "target"), where)
+    check_fields(spec, ("name", "inputs", "layers", "target"), where)
     name = _name(spec.get("name", "net"), f"{where}.name")
     layers = spec.get("layers")
     if not isinstance(layers, list) or not layers or not all(isinstance(l, list) and l for l in layers):
@@ -299,7 +283,7 @@ def _walk_network(trace: Trace, spec, where: str) -> None:
 
 def walk_threshold(spec: dict, options=None) -> Trace:
     """Truth tables of McCulloch-Pitts units and of a layered network of them (e.g. XOR)."""
-    _check_fields(spec, ("kind", "title", "units", "network"), "threshold spec")
+    check_fields(spec, ("kind", "title", "units", "network"), "threshold spec")
     if not spec.get("units") and not spec.get("network"):
         raise NNTError("threshold spec needs 'units' (a list such as [{name: AND, weights: [1, 1], "
                        "threshold: 2}]) or 'network' (layers of units); add one of them")
@@ -352,7 +336,7 @@ def _perceptron_data(spec: dict):
         if len(row) != width:
             raise NNTError(f"perceptron data row {i + 1} has {len(row)} values but row 1 has {width}; "
                            f"every row is [x1, ..., xn, y]")
-    rows = np.array([[_number(v, f"perceptron data row {i + 1}", "[0, 1, 0]") for v in row]
+    rows = np.array([[finite_number(v, f"perceptron data row {i + 1}", "[0, 1, 0]") for v in row]
                      for i, row in enumerate(data)])                    # (m, n + 1)
     y = rows[:, -1]                                                     # (m,)
     if not np.all((y == 0) | (y == 1)):
@@ -371,13 +355,13 @@ def _perceptron_settings(spec: dict, n: int, options) -> tuple:
     if w.size != n:
         raise NNTError(f"perceptron field 'w' has {w.size} weights but the data rows have {n} inputs; "
                        f"give one weight per input, e.g. w: {[0] * n}")
-    b = _number(spec["b"], "perceptron field 'b'", "0")
+    b = finite_number(spec["b"], "perceptron field 'b'", "0")
     lr = getattr(options, "learning_rate", None)               # `nnt walk` overrides win
     if lr is None:
         if "learning_rate" not in spec:
             raise NNTError("perceptron spec is missing 'learning_rate' (η); add e.g. learning_rate: 1")
         lr = spec["learning_rate"]
-    lr = _number(lr, "perceptron learning_rate", "1")
+    lr = finite_number(lr, "perceptron learning_rate", "1")
     if lr <= 0:
         raise NNTError(f"perceptron learning_rate must be positive; got {lr}")
     iterations = getattr(options, "iterations", 1)
@@ -403,7 +387,7 @@ def _expand_w_new(inputs, index, p):
 
 def walk_perceptron(spec: dict, options=None) -> Trace:
     """Rosenblatt's perceptron rule, sample by sample and epoch by epoch, until no errors or max_epochs."""
-    _check_fields(spec, ("kind", "title", "name", "inputs", "data", "w", "b", "learning_rate",
+    check_fields(spec, ("kind", "title", "name", "inputs", "data", "w", "b", "learning_rate",
                          "max_epochs", "step_at_zero"), "perceptron spec")
     X, y = _perceptron_data(spec)                                       # (n, m), (m,)
     n, m = X.shape

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.expr_tokens import ExprError
+from engine.ops import sigmoid, softmax
 
 if TYPE_CHECKING:
     from engine.expr import Node
@@ -20,14 +21,11 @@ CONSTANTS = {"e": math.e, "pi": math.pi, "π": math.pi}
 
 
 def _stable_sigmoid(x):
-    x = np.asarray(x, dtype=np.float64)
-    return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+    return sigmoid(np.asarray(x, dtype=np.float64))
 
 
 def _softmax(x):
-    x = np.asarray(x, dtype=np.float64)
-    e = np.exp(x - np.max(x))
-    return e / e.sum()
+    return softmax(np.asarray(x, dtype=np.float64), axis=None)  # over every element written
 
 
 def _reduce(fn):

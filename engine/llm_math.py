@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.errors import NNTError
 from engine.numfmt import fmt_num
+from engine.ops import softmax
 from engine.trace import Op, Table, Trace
 
 # ---------------------------------------------------------------------------------------------
@@ -60,9 +61,7 @@ _EXAMPLES = {
 
 def softmax_rows(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax, stabilised by subtracting each row's maximum (the result is unchanged)."""
-    z = np.asarray(z, dtype=np.float64)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    return softmax(np.asarray(z, dtype=np.float64), axis=-1)
 
 
 def _entropy_rows(p: np.ndarray) -> np.ndarray:

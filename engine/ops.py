@@ -21,16 +21,16 @@ EPS = 1e-12
 
 # ---- activations ----------------------------------------------------------------------------------
 
-def _sigmoid(z):
+def sigmoid(z):
     """σ(z) = 1 / (1 + e^(−z)), computed without overflow for large |z|."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _softmax(z):
-    """softmax over axis 0 (classes), shifted by the column max for stability."""
-    e = np.exp(z - np.max(z, axis=0, keepdims=True))
-    return e / np.sum(e, axis=0, keepdims=True)
+def softmax(z, axis: int | None = 0):
+    """softmax along `axis` (default 0: classes are rows), shifted by the maximum for stability."""
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def softmax_jacobian(a):
@@ -66,11 +66,11 @@ ACTIVATIONS: dict[str, Activation] = {
                        lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(np.float64)),
     "leaky_relu": _leaky(0.01),
     "sigmoid": Activation("sigmoid", "1 / (1 + e^(−z))", "σ(z)·(1 − σ(z)) = a·(1 − a)",
-                          _sigmoid, lambda z, a: a * (1.0 - a)),
+                          sigmoid, lambda z, a: a * (1.0 - a)),
     "tanh": Activation("tanh", "(e^z − e^(−z)) / (e^z + e^(−z))", "1 − tanh²(z) = 1 − a²",
                        np.tanh, lambda z, a: 1.0 - a * a),
     "softmax": Activation("softmax", "e^(z_k) / Σ_j e^(z_j)", "diag(p) − p·pᵀ (Jacobian)",
-                          _softmax, lambda z, a: softmax_jacobian(a), elementwise=False),
+                          softmax, lambda z, a: softmax_jacobian(a), elementwise=False),
 }
 ALIASES = {"identity": "linear", "none": "linear", "logistic": "sigmoid", "heaviside": "step",
            "leakyrelu": "leaky_relu", "leaky-relu": "leaky_relu", "lrelu": "leaky_relu"}
