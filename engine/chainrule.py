@@ -61,7 +61,7 @@ def _record_chain(trace: Trace, net: Network, item: str) -> None:
     if i >= W.shape[0] or j >= W.shape[1]:
         raise NNTError(f"chain entry '{item}': W{l} has shape {W.shape}; use row < {W.shape[0]}, "
                        f"column < {W.shape[1]}")
-    value = lambda sid: trace.display(sid)  # noqa: E731 - a short local reader
+    value = trace.display
     # paths: neuron i at layer l -> one neuron in each later layer -> an output neuron
     later = [range(trace[f"L{k}.W"].value.shape[0]) for k in range(l + 1, n_layers + 1)]
     paths = list(itertools.islice(itertools.product(*later), MAX_PATHS + 1))

@@ -77,9 +77,7 @@ def gradcheck(data: dict, h: float = 1e-3, tolerance: float = 1e-6, max_per_para
         raise NNTError("--gradcheck needs a loss and a target in the spec")
     net = Network(spec)
     trace = Trace(batch_size=spec.batch_size)
-    spec_lr, spec.learning_rate = spec.learning_rate, None  # gradients only, no update
     net.step(trace, after=False)
-    spec.learning_rate = spec_lr
     rng = np.random.default_rng(seed)
     report = GradReport(tolerance=tolerance)
     for (i, name), value in net.params.items():

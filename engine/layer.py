@@ -117,8 +117,6 @@ def _deriv_expand(name: str, inputs, idx, p) -> str:
         return f"{a} × (1 − {a})"
     if name == "tanh":
         return f"1 − {a}²"
-    if name in ("relu", "leaky_relu", "step"):
-        return f"{name}′({z})"
     return f"{name}′({z})"
 
 

@@ -31,8 +31,8 @@ def build_layers(spec: NetworkSpec) -> list:
         elif ls.kind == "flatten":
             layers.append(FlattenLayer(ls, i, batch_axis=1))
         else:
-            previous_is_maps = bool(layers) and layers[-1].batch_axis == 0 or (not layers and spec.image_input)
-            layers.append(ActivationLayer(ls, i, batch_axis=0 if previous_is_maps else 1))
+            on_maps = layers[-1].batch_axis == 0 if layers else spec.image_input
+            layers.append(ActivationLayer(ls, i, batch_axis=0 if on_maps else 1))
     return layers
 
 
@@ -53,14 +53,7 @@ class Network:
     def step(self, trace: Trace, after: bool = True) -> Trace:
         """Record given values, forward, loss, backward, update and (optionally) the after pass."""
         s = self.spec
-        x_axis = 0 if s.image_input else 1
-        trace.given("x", "input" + (f" (batch of {s.batch_size}, one column per sample)"
-                                    if s.batch_size > 1 and not s.image_input else ""), "x", s.x, x_axis)
-        if s.y is not None:
-            trace.given("y", "target", "y", s.y, 1)
-        for (i, name), value in self.params.items():
-            trace.given(f"L{i}.{name}", f"layer {i} {'weights' if name == 'W' else 'biases'}",
-                        f"{name}{i}", value)
+        self.record_givens(trace)
         trace.phase = "forward"
         out_id = self.forward(trace, "")
         trace.info["output_id"] = out_id
@@ -76,10 +69,22 @@ class Network:
         self.update(trace)
         if after:
             trace.phase = "after"
-            new = {k: f"L{i}.{name}_new" for k in self.params for i, name in [k]}
+            new = {(i, name): f"L{i}.{name}_new" for (i, name) in self.params}
             out_after = self.forward(trace, "after.", new)
             trace.info["loss_after"] = float(self.record_loss(trace, out_after, "after."))
         return trace
+
+    def record_givens(self, trace: Trace) -> None:
+        """Record the input, the target and the current parameters as given steps."""
+        s = self.spec
+        trace.given("x", "input" + (f" (batch of {s.batch_size}, one column per sample)"
+                                    if s.batch_size > 1 and not s.image_input else ""), "x", s.x,
+                    0 if s.image_input else 1)
+        if s.y is not None:
+            trace.given("y", "target", "y", s.y, 1)
+        for (i, name), value in self.params.items():
+            trace.given(f"L{i}.{name}", f"layer {i} {'weights' if name == 'W' else 'biases'}",
+                        f"{name}{i}", value)
 
     def forward(self, trace: Trace, prefix: str, param_ids: dict | None = None) -> str:
         """Record every layer's forward steps; returns the id of the prediction ŷ."""
@@ -307,10 +312,7 @@ def loss_value(net: Network, params: dict | None = None) -> float:
         net.params = params
     try:
         trace = Trace(batch_size=net.spec.batch_size)
-        trace.given("x", "", "", net.spec.x, 0 if net.spec.image_input else 1)
-        trace.given("y", "", "", net.spec.y, 1)
-        for (i, name), value in net.params.items():
-            trace.given(f"L{i}.{name}", "", "", value)
+        net.record_givens(trace)
         out_id = net.forward(trace, "")
         return float(net.record_loss(trace, out_id, ""))
     finally:
