@@ -177,16 +177,21 @@ def walk_attention(spec: dict, options=None) -> Trace:
     return tr
 
 
+def _dot_text(u, v, precision) -> str:
+    """u·v written out: 'u0×v0 + u1×v1 + …'."""
+    return " + ".join(f"{fmt_num(a, precision)}×{fmt_num(b, precision)}" for a, b in zip(u, v))
+
+
 def _expand_qk(inputs, index, precision):
     Q, K = inputs
     i, j = index
-    return " + ".join(f"{fmt_num(q, precision)}×{fmt_num(k, precision)}" for q, k in zip(Q[i], K[j]))
+    return _dot_text(Q[i], K[j], precision)
 
 
 def _expand_av(inputs, index, precision):
     A, V = inputs
     i, c = index
-    return " + ".join(f"{fmt_num(a, precision)}×{fmt_num(v, precision)}" for a, v in zip(A[i], V[:, c]))
+    return _dot_text(A[i], V[:, c], precision)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,7 +263,7 @@ def walk_similarity(spec: dict, options=None) -> Trace:
 def _expand_dot(inputs, index, precision):
     D, q = inputs
     (i,) = index
-    return " + ".join(f"{fmt_num(a, precision)}×{fmt_num(b, precision)}" for a, b in zip(D[i], q))
+    return _dot_text(D[i], q, precision)
 
 
 # ---------------------------------------------------------------------------------------------
