@@ -19,25 +19,13 @@ from hypothesis import strategies as st
 from engine.conv import conv_backward, conv_forward, pool_forward, pool_input_grad, pool_mask
 from engine.kinds import WalkOptions, walk
 from engine.spec import load_spec
+from reference import EX, assert_close, run, sig
 
 ROOT = Path(__file__).resolve().parent.parent
-EX = ROOT / "examples"
 
 _naive_spec = importlib.util.spec_from_file_location("conv_naive", ROOT / "benchmarks" / "conv_naive.py")
 naive = importlib.util.module_from_spec(_naive_spec)
 _naive_spec.loader.exec_module(naive)
-
-
-def run(name: str, **options):
-    return walk(load_spec(EX / name), WalkOptions(**options))
-
-
-def sig(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z))
-
-
-def assert_close(a, b, tol=1e-12):
-    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=tol, atol=tol)
 
 
 # ---- R3 by hand --------------------------------------------------------------------------------------

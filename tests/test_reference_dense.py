@@ -6,27 +6,10 @@ time, the way the course derives them), closed forms, or finite differences; nev
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-from engine.kinds import WalkOptions, walk
-from engine.spec import load_spec
-
-EX = Path(__file__).resolve().parent.parent / "examples"
-
-
-def run(name: str, **options):
-    return walk(load_spec(EX / name), WalkOptions(**options))
-
-
-def sig(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z))
-
-
-def assert_close(a, b, tol=1e-12):
-    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=tol, atol=tol)
+from reference import assert_close, run, sig
 
 
 def test_r2_full_iteration_by_hand():
