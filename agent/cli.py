@@ -35,12 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nnt", description="nn-tutor: neural-network maths, computed and explained.")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # command not built yet
-            raise
+        module = importlib.import_module(module_name)
         doc = (module.__doc__ or "").strip()
         sub = subs.add_parser(name, help=doc.splitlines()[0] if doc else None, description=doc,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
