@@ -16,8 +16,8 @@ from pathlib import Path
 
 from langchain_core.messages import HumanMessage
 
-from agent.state import TutorContext
-from engine.errors import NNTError
+from nn_tutor.agent.state import TutorContext
+from nn_tutor.engine.errors import NNTError
 
 HELP = """\
 | command | what it does |
@@ -75,7 +75,7 @@ class ChatSession:
     """One terminal conversation: runs turns through the graph and serves the slash commands."""
 
     def __init__(self, settings, console, session: str | None = None, checkpointer=None):
-        from agent.graph import build_graph
+        from nn_tutor.agent.graph import build_graph
 
         self.settings = settings
         self.console = console
@@ -218,7 +218,7 @@ class ChatSession:
     def cmd_load(self, arg: str) -> None:
         if not arg:
             raise NNTError("/load needs a file: /load examples/FILE.yaml")
-        from tools.engine_tools import load_spec_file
+        from nn_tutor.tools.engine_tools import load_spec_file
 
         spec = load_spec_file(arg)
         self.run_turn(f"/load {arg}", {"action": "load", "spec": spec, "name": Path(arg).name})
@@ -255,15 +255,15 @@ class ChatSession:
         spec = self.values().get("spec")
         if not spec:
             raise NNTError("nothing to export yet: /load a network first")
-        from agent.render import render_trace
-        from tools.engine_tools import trace_for
+        from nn_tutor.agent.render import render_trace
+        from nn_tutor.tools.engine_tools import trace_for
 
         text = render_trace(trace_for(spec), fmt="markdown" if suffix == ".md" else "latex", precision=4)
         Path(arg).write_text(text, encoding="utf-8")
         self.console.print(f"Wrote the walkthrough to {arg} ({len(text)} characters).", highlight=False)
 
     def cmd_trace(self, arg: str) -> None:
-        from agent.activity_view import trace_text
+        from nn_tutor.agent.activity_view import trace_text
 
         self.markdown(trace_text(self.values()))
 

@@ -10,11 +10,11 @@ import json
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from agent.grounding import grounding_for, numbers_in
-from agent.llm import LLMUnavailable, call, chat_model_for, grounded_call, load_prompt, offline_notice
-from agent.state import context_of, last_user_text, use_llm
-from engine.errors import NNTError
-from engine.numfmt import fmt_num
+from nn_tutor.agent.grounding import grounding_for, numbers_in
+from nn_tutor.agent.llm import LLMUnavailable, call, chat_model_for, grounded_call, load_prompt, offline_notice
+from nn_tutor.agent.state import context_of, last_user_text, use_llm
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.numfmt import fmt_num
 
 MARKS = {"correct": "✓ correct", "rounding": "≈ rounding", "wrong": "✗ wrong", "carried": "→ carried",
          "unchecked": "· unchecked"}
@@ -65,7 +65,7 @@ def report_text(report: dict) -> str:
 
 def run_checker(text: str, spec: dict | None) -> dict:
     """The deterministic checker's report as a plain dict (claims with verdicts, summary)."""
-    from tools.homework import check_text
+    from nn_tutor.tools.homework import check_text
 
     report = check_text(text, spec=spec)
     data = report.to_dict() if hasattr(report, "to_dict") else dict(report)
@@ -85,7 +85,7 @@ def extract_claims(context, text: str) -> tuple[str, dict[int, int], list[dict]]
     """
     from pydantic import ValidationError
 
-    from tools.schemas import record_claims, tool_definition
+    from nn_tutor.tools.schemas import record_claims, tool_definition
 
     messages = [SystemMessage(load_prompt("extract_claims")), HumanMessage(text)]
     reply = call(chat_model_for(context), messages, [tool_definition(record_claims)], name="extract-claims")

@@ -9,15 +9,15 @@ import argparse
 import importlib
 import sys
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 # sub-command -> module that defines add_arguments(parser) and run(args) -> int
 COMMANDS = {
-    "walk": "agent.cmd_walk",
-    "check": "agent.cmd_check",
-    "chat": "agent.cmd_chat",
-    "ask": "agent.cmd_ask",
-    "doctor": "agent.cmd_doctor",
+    "walk": "nn_tutor.agent.cmd_walk",
+    "check": "nn_tutor.agent.cmd_check",
+    "chat": "nn_tutor.agent.cmd_chat",
+    "ask": "nn_tutor.agent.cmd_ask",
+    "doctor": "nn_tutor.agent.cmd_doctor",
 }
 
 

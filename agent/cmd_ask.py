@@ -27,8 +27,8 @@ def ask(question: str, settings, spec: dict | None = None) -> tuple[str, list[st
     from langchain_core.messages import HumanMessage
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from agent.graph import build_graph
-    from agent.state import TutorContext
+    from nn_tutor.agent.graph import build_graph
+    from nn_tutor.agent.state import TutorContext
 
     graph = build_graph(InMemorySaver())
     config = {"configurable": {"thread_id": "ask"}}
@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     """Answer once."""
     import sys
 
-    from agent.config import load_settings
-    from tools.engine_tools import load_spec_file, validate_spec
+    from nn_tutor.agent.config import load_settings
+    from nn_tutor.tools.engine_tools import load_spec_file, validate_spec
 
     settings = load_settings(model=args.model, base_url=args.base_url, offline=args.offline)
     spec = validate_spec(load_spec_file(args.spec)) if args.spec else None

@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     """Start the chat loop."""
     from rich.console import Console
 
-    from agent.chat_ui import ChatSession, chat_loop, list_sessions, read_inputs
-    from agent.config import load_settings
+    from nn_tutor.agent.chat_ui import ChatSession, chat_loop, list_sessions, read_inputs
+    from nn_tutor.agent.config import load_settings
 
     settings = load_settings(model=args.model, base_url=args.base_url, offline=args.offline)
     console = Console()

@@ -41,12 +41,12 @@ def run(args) -> int:
     import json
     import sys
 
-    from engine.errors import NNTError
-    from tools.homework import check_submission
+    from nn_tutor.engine.errors import NNTError
+    from nn_tutor.tools.homework import check_submission
 
     spec = None
     if args.spec:
-        from engine.spec import load_spec
+        from nn_tutor.engine.spec import load_spec
         spec = load_spec(args.spec)
     reports, unusable = [], False
     for path in args.work:
@@ -56,7 +56,7 @@ def run(args) -> int:
         except NNTError as exc:
             if len(args.work) == 1:
                 raise
-            from engine.verify import CheckReport
+            from nn_tutor.engine.verify import CheckReport
             reports.append(CheckReport([], path, [f"unusable input: {exc}"]))  # grade the rest
             unusable = True
     if args.csv:
@@ -84,7 +84,7 @@ def _read(path: str) -> bytes:
     """The bytes of one submission ('-' is stdin); a missing file names the fix."""
     import sys
 
-    from engine.errors import NNTError
+    from nn_tutor.engine.errors import NNTError
 
     if path == "-":
         return sys.stdin.buffer.read(4_000_001)
@@ -104,7 +104,7 @@ _MARK = {"correct": "✓", "rounding": "≈", "wrong": "✗", "carried": "→", 
 
 
 def _num(v) -> str:
-    from engine.numfmt import fmt_array
+    from nn_tutor.engine.numfmt import fmt_array
     return "—" if v is None else fmt_array(v, 4)
 
 

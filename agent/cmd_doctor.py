@@ -62,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
     """Print the report and probe the endpoint."""
     import os
 
-    from agent.config import load_settings
+    from nn_tutor.agent.config import load_settings
 
     settings = load_settings(model=args.model, base_url=args.base_url)
     rows = settings.describe()
-    rows.append(("homework checker", _component("tools.homework"), ""))
-    rows.append(("knowledge base", _component("tools.knowledge"), ""))
+    rows.append(("homework checker", _component("nn_tutor.tools.homework"), ""))
+    rows.append(("knowledge base", _component("nn_tutor.tools.knowledge"), ""))
     embedding_model = os.environ.get("NNT_EMBEDDING_MODEL", "").strip()
     rows.append(("embeddings", embedding_model or "off (BM25 only; set NNT_EMBEDDING_MODEL to fuse them in)",
                  "env NNT_EMBEDDING_MODEL" if embedding_model else ""))

@@ -41,9 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, compute, render; returns 0 (or 1 when --gradcheck finds a mismatch)."""
-    from engine.errors import NNTError
-    from engine.kinds import WalkOptions, walk
-    from engine.spec import load_spec
+    from nn_tutor.engine.errors import NNTError
+    from nn_tutor.engine.kinds import WalkOptions, walk
+    from nn_tutor.engine.spec import load_spec
 
     if not 0 <= args.precision <= 15:
         raise NNTError(f"--precision must be between 0 and 15; got {args.precision}")
@@ -64,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
         raise NNTError("--plot draws the loss over iterations; add --iterations N with N ≥ 2")
     trace = walk(spec, options)
     if args.step:
-        from agent.render import render_step
+        from nn_tutor.agent.render import render_step
         text = render_step(trace, args.step, args.precision, args.format if args.format != "json" else "text")
     else:
-        from agent.render import phases_for, render_trace
+        from nn_tutor.agent.render import phases_for, render_trace
         text = render_trace(trace, args.format, args.precision, phases_for(args.only), args.expand)
     if args.plot:
         _plot(trace.info.get("loss_history") or [], args.plot, trace.title)
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 def _emit(text: str, out: str | None) -> None:
     import sys
 
-    from engine.errors import NNTError
+    from nn_tutor.engine.errors import NNTError
     if not out:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
@@ -91,7 +91,7 @@ def _emit(text: str, out: str | None) -> None:
 
 
 def _gradcheck(spec: dict, options, args) -> int:
-    from engine.gradcheck import gradcheck
+    from nn_tutor.engine.gradcheck import gradcheck
 
     report = gradcheck(spec, options=options)
     lines = [f"Gradient check: backprop vs central finite differences (tolerance {report.tolerance:g} relative)"]
@@ -111,7 +111,7 @@ def _plot(values: list[float], path: str, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from engine.errors import NNTError
+    from nn_tutor.engine.errors import NNTError
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
     ax.plot(range(len(values)), values, color="#1f77b4")
     ax.set_xlabel("iteration")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, HumanMessage
 
-from agent.grounding import grounding_for
-from agent.llm import grounded_call
-from agent.state import context_of, last_user_text, use_llm
+from nn_tutor.agent.grounding import grounding_for
+from nn_tutor.agent.llm import grounded_call
+from nn_tutor.agent.state import context_of, last_user_text, use_llm
 
 PROMPT_SENT = "sent to the LLM"
 PROMPT_OFFLINE = "not sent (offline): the prompt an LLM would get"
@@ -29,7 +29,7 @@ class CitationCheck:
         self.retrieved, self.covered = retrieved, covered
 
     def faults(self, text: str) -> list[str]:
-        from tools.knowledge import cited_ids
+        from nn_tutor.tools.knowledge import cited_ids
 
         cited = cited_ids(text)
         stray = [f"[{cid}] is not one of the retrieved cards" for cid in cited if cid not in self.retrieved]
@@ -52,7 +52,7 @@ def answer_concept(state: dict, runtime) -> dict:
     question = last_user_text(state)
     query = state.get("query") or question
     try:
-        from tools.knowledge import answer_offline, build_prompt
+        from nn_tutor.tools.knowledge import answer_offline, build_prompt
     except ImportError:
         reply = ("The knowledge base is not available in this build. I can still walk through networks "
                  "(`/load FILE`, `/walk`) and check worked solutions (`/check FILE`).")

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_S = 30.0  # seconds one LLM request may take before the turn falls back offline

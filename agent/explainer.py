@@ -14,13 +14,13 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
-from agent.grounding import grounding_for, retry_instruction
-from agent.llm import LLMUnavailable, call, chat_model_for, load_prompt, offline_notice
-from agent.render import render_step, render_trace
-from agent.state import context_of, last_user_text, use_llm
-from engine.errors import NNTError
-from engine.numfmt import fmt_array
-from tools.engine_tools import trace_for
+from nn_tutor.agent.grounding import grounding_for, retry_instruction
+from nn_tutor.agent.llm import LLMUnavailable, call, chat_model_for, load_prompt, offline_notice
+from nn_tutor.agent.render import render_step, render_trace
+from nn_tutor.agent.state import context_of, last_user_text, use_llm
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.numfmt import fmt_array
+from nn_tutor.tools.engine_tools import trace_for
 
 MAX_TEMPLATE_CHARS = 16_000  # the model reads at most this much of a long walkthrough
 LEVEL_NAMES = {1: "nudge", 2: "pointer to the step", 3: "worked step"}
@@ -43,7 +43,7 @@ def resolve_step(name: str | None, trace) -> str | None:
         return None
     if name in trace:
         return name
-    from tools.homework import align_name
+    from nn_tutor.tools.homework import align_name
     found = align_name(name, None, trace)
     return found[0][0] if found else None
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
-from agent.checker import check
-from agent.concept import answer_concept
-from agent.explainer import explain
-from agent.orchestrator import orchestrate
-from agent.state import TutorContext, TutorState
+from nn_tutor.agent.checker import check
+from nn_tutor.agent.concept import answer_concept
+from nn_tutor.agent.explainer import explain
+from nn_tutor.agent.orchestrator import orchestrate
+from nn_tutor.agent.state import TutorContext, TutorState
 
 
 def build_graph(checkpointer=None):

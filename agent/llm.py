@@ -80,7 +80,7 @@ def grounded_call(context, messages: list, grounding, name: str,
     """
     from langchain_core.messages import AIMessage, HumanMessage
 
-    from agent.grounding import retry_instruction
+    from nn_tutor.agent.grounding import retry_instruction
 
     activity: list[dict] = []
     model = chat_model_for(context)

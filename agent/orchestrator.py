@@ -15,14 +15,14 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langgraph.graph import END
 from langgraph.types import Command
 
-from agent.grounding import grounding_for, retry_instruction
-from agent.explainer import resolve_step
-from agent.llm import LLMUnavailable, call, chat_model_for, load_prompt, offline_notice
-from agent.router import Decision, from_request, route_text
-from agent.state import RESET, context_of, last_user_text
-from engine.errors import NNTError
-from tools.engine_tools import run_tool, trace_for, validate_spec
-from tools.schemas import openai_tool_definitions
+from nn_tutor.agent.grounding import grounding_for, retry_instruction
+from nn_tutor.agent.explainer import resolve_step
+from nn_tutor.agent.llm import LLMUnavailable, call, chat_model_for, load_prompt, offline_notice
+from nn_tutor.agent.router import Decision, from_request, route_text
+from nn_tutor.agent.state import RESET, context_of, last_user_text
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.tools.engine_tools import run_tool, trace_for, validate_spec
+from nn_tutor.tools.schemas import openai_tool_definitions
 
 Route = Literal["explain", "check", "concept", "__end__"]
 ROUTED_TOOLS = {"check_homework": "the answer checker", "search_concepts": "the knowledge node"}  # handed off

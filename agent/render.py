@@ -8,8 +8,8 @@ import json
 
 import numpy as np
 
-from engine.numfmt import fmt_array, fmt_num, shape_text
-from engine.trace import Trace
+from nn_tutor.engine.numfmt import fmt_array, fmt_num, shape_text
+from nn_tutor.engine.trace import Trace
 
 PHASE_TITLES = {
     "given": "Given", "forward": "Forward pass", "loss": "Loss", "backward": "Backpropagation",

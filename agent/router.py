@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 STEP_ID = re.compile(r"(?<![\w.])((?:after\.)?L\d+\.(?:z|a|da|dadz|delta|dW|db|W_new|b_new|W|b)|"
                      r"(?:after\.)?loss|x|y|lr)(?![\w.])")
@@ -61,7 +61,7 @@ def pasted_spec(text: str) -> dict | None:
     """The spec if the text is a pasted YAML/JSON network (has layers or a kind), else None."""
     if not re.search(r"(^|\n)\s*(layers|kind)\s*:|^\s*\{", text):
         return None
-    from engine.spec import parse_text
+    from nn_tutor.engine.spec import parse_text
 
     try:
         data = parse_text(text, "pasted spec")

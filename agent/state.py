@@ -64,7 +64,7 @@ def context_of(runtime) -> TutorContext:
     if context is None:
         context = TutorContext()
     if context.settings is None:
-        from agent.config import load_settings
+        from nn_tutor.agent.config import load_settings
 
         context.settings = load_settings()
     return context

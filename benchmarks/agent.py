@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from langchain_core.messages import HumanMessage  # noqa: E402
 from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 
-from agent.config import load_settings  # noqa: E402
-from agent.graph import build_graph  # noqa: E402
-from agent.state import TutorContext  # noqa: E402
-from engine.spec import load_spec  # noqa: E402
+from nn_tutor.agent.config import load_settings  # noqa: E402
+from nn_tutor.agent.graph import build_graph  # noqa: E402
+from nn_tutor.agent.state import TutorContext  # noqa: E402
+from nn_tutor.engine.spec import load_spec  # noqa: E402
 from scripted_llm import ScriptedLLM, text, tool_calls  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "r2_two_layer_sigmoid.yaml"

@@ -32,14 +32,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.errors import NNTError  # noqa: E402
-from engine.expr import evaluate, parse, tokenize  # noqa: E402
-from engine.kinds import walk  # noqa: E402
-from engine.misconceptions import CATALOGUE  # noqa: E402
-from engine.spec import load_spec  # noqa: E402
-from engine.trace import Trace  # noqa: E402
-from tools.homework import check_text, neuron_name, normalise_line, student_lines  # noqa: E402
-from tools.homework_write import class_name  # noqa: E402
+from nn_tutor.engine.errors import NNTError  # noqa: E402
+from nn_tutor.engine.expr import evaluate, parse, tokenize  # noqa: E402
+from nn_tutor.engine.kinds import walk  # noqa: E402
+from nn_tutor.engine.misconceptions import CATALOGUE  # noqa: E402
+from nn_tutor.engine.spec import load_spec  # noqa: E402
+from nn_tutor.engine.trace import Trace  # noqa: E402
+from nn_tutor.tools.homework import check_text, neuron_name, normalise_line, student_lines  # noqa: E402
+from nn_tutor.tools.homework_write import class_name  # noqa: E402
 
 DECIMALS = 4
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.conv_naive import naive_conv_backward, naive_conv_forward  # noqa: E402
-from engine.conv import conv_backward, conv_forward  # noqa: E402
-from engine.network import Network  # noqa: E402
-from engine.spec import parse_network  # noqa: E402
-from engine.trace import Trace  # noqa: E402
+from nn_tutor.engine.conv import conv_backward, conv_forward  # noqa: E402
+from nn_tutor.engine.network import Network  # noqa: E402
+from nn_tutor.engine.spec import parse_network  # noqa: E402
+from nn_tutor.engine.trace import Trace  # noqa: E402
 
 
 def best_of(fn, repeats: int, number: int = 1) -> float:
@@ -96,7 +96,7 @@ def conv_benchmark() -> tuple[float, float]:
 
 
 def process_benchmark() -> tuple[float, float]:
-    nnt = [sys.executable, "-m", "agent.cli", "walk", str(ROOT / "examples" / "r2_two_layer_sigmoid.yaml")]
+    nnt = [sys.executable, "-m", "nn_tutor.agent.cli", "walk", str(ROOT / "examples" / "r2_two_layer_sigmoid.yaml")]
     numpy_only = [sys.executable, "-c", "import numpy"]
 
     def run(cmd):

@@ -59,8 +59,8 @@ def main() -> int:
     questions, off_topic = load_questions()
 
     t0 = time.perf_counter()
-    from tools.cards import load_cards
-    from tools.knowledge import KnowledgeBase
+    from nn_tutor.tools.cards import load_cards
+    from nn_tutor.tools.knowledge import KnowledgeBase
     cards = load_cards()
     t1 = time.perf_counter()
     kb = KnowledgeBase(cards)

@@ -15,11 +15,11 @@ import re
 
 import numpy as np
 
-from engine.errors import NNTError
-from engine.network import Network
-from engine.numfmt import fmt_num
-from engine.spec import parse_network
-from engine.trace import Trace
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.network import Network
+from nn_tutor.engine.numfmt import fmt_num
+from nn_tutor.engine.spec import parse_network
+from nn_tutor.engine.trace import Trace
 
 MAX_PATHS = 64
 _PARAM = re.compile(r"^L(\d+)\.W\[(\d+),\s*(\d+)\]$")

@@ -49,10 +49,10 @@ import re
 
 import numpy as np
 
-from engine.errors import NNTError
-from engine.fields import check_fields, finite_number
-from engine.numfmt import fmt_array, fmt_num
-from engine.trace import Op, Table, Trace
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.fields import check_fields, finite_number
+from nn_tutor.engine.numfmt import fmt_array, fmt_num
+from nn_tutor.engine.trace import Op, Table, Trace
 
 MAX_TABLE_INPUTS = 10        # a truth table has 2ⁿ rows
 MAX_EPOCHS = 1000

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from engine.errors import NNTError
-from engine.layer import Layer, record_activation, record_activation_backward
-from engine.numfmt import fmt_num
-from engine.ops import get_activation
-from engine.trace import Op
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.layer import Layer, record_activation, record_activation_backward
+from nn_tutor.engine.numfmt import fmt_num
+from nn_tutor.engine.ops import get_activation
+from nn_tutor.engine.trace import Op
 
 MAX_TERMS = 27  # a 3×3×3 window is written out in full; longer expansions are elided in the middle
 TIE_TOLERANCE = 1e-12  # relative: window values this close to the maximum count as tied

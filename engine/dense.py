@@ -1,10 +1,10 @@
 """Dense (fully connected) layer: z = W·a_prev + b, a = f(z), and its backward rules, traced."""
 from __future__ import annotations
 
-from engine.layer import Layer, record_activation, record_activation_backward
-from engine.numfmt import fmt_term
-from engine.ops import get_activation
-from engine.trace import Op
+from nn_tutor.engine.layer import Layer, record_activation, record_activation_backward
+from nn_tutor.engine.numfmt import fmt_term
+from nn_tutor.engine.ops import get_activation
+from nn_tutor.engine.trace import Op
 
 MAX_TERMS = 8  # element expansions longer than this are elided in the middle
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.expr_eval import CONSTANTS, MAX_ELEMENTS, evaluate
-from engine.expr_tokens import MAX_CHARS, MAX_TOKENS, ExprError, Token, tokenize
+from nn_tutor.engine.expr_eval import CONSTANTS, MAX_ELEMENTS, evaluate
+from nn_tutor.engine.expr_tokens import MAX_CHARS, MAX_TOKENS, ExprError, Token, tokenize
 
 __all__ = ["CONSTANTS", "FUNCTIONS", "MAX_CHARS", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_TOKENS", "ExprError",
            "Node", "Parser", "Token", "evaluate", "literals", "names", "parse", "tokenize"]

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.expr_tokens import ExprError
-from engine.ops import sigmoid, softmax
+from nn_tutor.engine.expr_tokens import ExprError
+from nn_tutor.engine.ops import sigmoid, softmax
 
 if TYPE_CHECKING:
-    from engine.expr import Node
+    from nn_tutor.engine.expr import Node
 
 MAX_ELEMENTS = 100_000  # elements of any vector/matrix value
 CONSTANTS = {"e": math.e, "pi": math.pi, "π": math.pi}

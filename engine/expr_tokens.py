@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 MAX_CHARS = 20_000     # one expression (a whole line of work is far shorter)
 MAX_TOKENS = 4_000

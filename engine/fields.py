@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 
 def check_fields(spec, allowed: tuple[str, ...], where: str) -> dict:

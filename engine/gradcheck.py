@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.errors import NNTError
-from engine.network import Network, loss_value
-from engine.spec import parse_network
-from engine.trace import Trace
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.network import Network, loss_value
+from nn_tutor.engine.spec import parse_network
+from nn_tutor.engine.trace import Trace
 
 
 @dataclass

@@ -9,21 +9,21 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 # kind -> "module:function"
 KINDS: dict[str, str] = {
-    "network": "engine.network:walk_network",
-    "activations": "engine.ops:walk_activations",
-    "threshold": "engine.classic:walk_threshold",
-    "perceptron": "engine.classic:walk_perceptron",
-    "calculus": "engine.calculus:walk_calculus",
-    "chain_rule": "engine.chainrule:walk_chain_rule",
-    "softmax_temperature": "engine.llm_math:walk_softmax_temperature",
-    "attention": "engine.llm_math:walk_attention",
-    "similarity": "engine.llm_math:walk_similarity",
-    "bm25": "engine.llm_math:walk_bm25",
-    "tokens": "engine.llm_math:walk_tokens",
+    "network": "nn_tutor.engine.network:walk_network",
+    "activations": "nn_tutor.engine.ops:walk_activations",
+    "threshold": "nn_tutor.engine.classic:walk_threshold",
+    "perceptron": "nn_tutor.engine.classic:walk_perceptron",
+    "calculus": "nn_tutor.engine.calculus:walk_calculus",
+    "chain_rule": "nn_tutor.engine.chainrule:walk_chain_rule",
+    "softmax_temperature": "nn_tutor.engine.llm_math:walk_softmax_temperature",
+    "attention": "nn_tutor.engine.llm_math:walk_attention",
+    "similarity": "nn_tutor.engine.llm_math:walk_similarity",
+    "bm25": "nn_tutor.engine.llm_math:walk_bm25",
+    "tokens": "nn_tutor.engine.llm_math:walk_tokens",
 }
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.numfmt import fmt_num, fmt_term
-from engine.ops import get_activation, softmax_jacobian
-from engine.trace import Op, Trace
+from nn_tutor.engine.numfmt import fmt_num, fmt_term
+from nn_tutor.engine.ops import get_activation, softmax_jacobian
+from nn_tutor.engine.trace import Op, Trace
 
 
 def symbol(step_id: str) -> str:

@@ -12,10 +12,10 @@ import re
 
 import numpy as np
 
-from engine.errors import NNTError
-from engine.numfmt import fmt_num
-from engine.ops import softmax
-from engine.trace import Op, Table, Trace
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.numfmt import fmt_num
+from nn_tutor.engine.ops import softmax
+from nn_tutor.engine.trace import Op, Table, Trace
 
 # ---------------------------------------------------------------------------------------------
 # spec reading

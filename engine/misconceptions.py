@@ -14,8 +14,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from engine.errors import NNTError
-from engine.verify import close, element, student_trace
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.verify import close, element, student_trace
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.dense import DenseLayer
-from engine.errors import NNTError
-from engine.layer import ActivationLayer, FlattenLayer, grad_id_for
-from engine.numfmt import fmt_term
-from engine.ops import FUSED, get_loss
-from engine.spec import NetworkSpec, parse_network
-from engine.trace import Op, Table, Trace
+from nn_tutor.engine.dense import DenseLayer
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.layer import ActivationLayer, FlattenLayer, grad_id_for
+from nn_tutor.engine.numfmt import fmt_term
+from nn_tutor.engine.ops import FUSED, get_loss
+from nn_tutor.engine.spec import NetworkSpec, parse_network
+from nn_tutor.engine.trace import Op, Table, Trace
 
 TABLE_ROWS = (0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 MAX_ITERATIONS = 100_000
@@ -26,7 +26,7 @@ def build_layers(spec: NetworkSpec) -> list:
         if ls.kind == "dense":
             layers.append(DenseLayer(ls, i))
         elif ls.kind in ("conv2d", "pool"):
-            from engine.conv import Conv2DLayer, PoolLayer
+            from nn_tutor.engine.conv import Conv2DLayer, PoolLayer
             layers.append(Conv2DLayer(ls, i) if ls.kind == "conv2d" else PoolLayer(ls, i, spec.conventions))
         elif ls.kind == "flatten":
             layers.append(FlattenLayer(ls, i, batch_axis=1))

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 EPS = 1e-12
 
@@ -148,7 +148,7 @@ def walk_activations(spec: dict, options=None):
 
     Each entry shows f(z) and f′(z) at every point (softmax: the distribution and its Jacobian).
     """
-    from engine.trace import Op, Trace
+    from nn_tutor.engine.trace import Op, Trace
 
     samples = spec.get("samples")
     if not isinstance(samples, list) or not samples:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import NNTError
-from engine.ops import ACTIVATIONS, get_activation, get_loss
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.ops import ACTIVATIONS, get_activation, get_loss
 
 CONVENTIONS = {
     "maxpool_ties": ("first", "split"),     # gradient to the first max (row-major) or split equally

@@ -12,8 +12,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from engine.errors import NNTError
-from engine.numfmt import fmt_array, fmt_num
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.numfmt import fmt_array, fmt_num
 
 PHASES = ("given", "forward", "loss", "backward", "update", "after")
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 VERDICTS = ("correct", "rounding", "wrong", "carried", "unchecked")
 REL_FLOOR = 1e-9     # float noise, relative
@@ -214,7 +214,7 @@ def _own_value_from_inputs(trace, sid: str, own: dict, depth: int):
 def student_trace(trace, own: dict):
     """A copy of the trace in which the student's own numbers replace the true ones and every
     later step is recomputed from them: the world the student's later steps live in."""
-    from engine.trace import Trace
+    from nn_tutor.engine.trace import Trace
 
     out = Trace(trace.title, trace.batch_size, trace.conventions)
     out.info = dict(trace.info)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.kinds import WalkOptions, walk
-from engine.spec import load_spec
+from nn_tutor.engine.kinds import WalkOptions, walk
+from nn_tutor.engine.spec import load_spec
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from agent.activity_view import PROMPT_WHOLE, prompt_excerpt, trace_text
-from tools.knowledge import build_prompt, retrieve
+from nn_tutor.agent.activity_view import PROMPT_WHOLE, prompt_excerpt, trace_text
+from nn_tutor.tools.knowledge import build_prompt, retrieve
 
 MARKER = re.compile(r" … \(([\d,]+) characters left out\) …")
 

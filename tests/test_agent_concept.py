@@ -5,12 +5,12 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.concept import PROMPT_NOT_COVERED, PROMPT_OFFLINE, PROMPT_SENT
-from agent.config import load_settings
-from agent.graph import build_graph
-from agent.state import TutorContext
+from nn_tutor.agent.concept import PROMPT_NOT_COVERED, PROMPT_OFFLINE, PROMPT_SENT
+from nn_tutor.agent.config import load_settings
+from nn_tutor.agent.graph import build_graph
+from nn_tutor.agent.state import TutorContext
 from scripted_llm import ScriptedLLM, text, tool_calls
-from tools.knowledge import cited_ids
+from nn_tutor.tools.knowledge import cited_ids
 
 
 def ask(question: str, llm: ScriptedLLM | None = None) -> dict:
@@ -76,7 +76,7 @@ def test_llm_is_not_asked_when_the_cards_do_not_cover_the_question():
 # citations are checked like numbers ------------------------------------------------------------
 
 def test_citation_check_names_stray_ids_and_a_missing_citation():
-    from agent.concept import CitationCheck
+    from nn_tutor.agent.concept import CitationCheck
 
     check = CitationCheck(["rag", "fine-tuning"], covered=True)
     assert check.faults("RAG retrieves first [rag]; fine-tuning changes weights [fine-tuning].") == []
@@ -91,7 +91,7 @@ RETRIEVED = "RAG puts retrieved passages into the prompt [rag]; fine-tuning chan
 
 
 def test_a_citation_of_a_card_not_retrieved_is_rewritten_once_naming_it():
-    from agent.activity_view import trace_text
+    from nn_tutor.agent.activity_view import trace_text
 
     script = [tool_calls(("search_concepts", {"query": "RAG"})),
               text("RAG was invented to stop hallucinations [hallucination-cure]."), text(RETRIEVED)]

@@ -5,12 +5,12 @@ import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.config import load_settings
-from agent.explainer import computed_steps, hint_text, next_hint
-from agent.graph import build_graph
-from agent.router import looks_worked, pasted_spec, route_text
-from agent.state import TutorContext
-from tools.engine_tools import trace_for
+from nn_tutor.agent.config import load_settings
+from nn_tutor.agent.explainer import computed_steps, hint_text, next_hint
+from nn_tutor.agent.graph import build_graph
+from nn_tutor.agent.router import looks_worked, pasted_spec, route_text
+from nn_tutor.agent.state import TutorContext
+from nn_tutor.tools.engine_tools import trace_for
 from specs import R2_YAML
 
 WORK = """z1 = 0.15*0.5 + 0.2*0.8 + 0.35 = 0.585
@@ -116,7 +116,7 @@ def test_module_level_graph_runs_without_context_like_the_langgraph_server():
     import json
     from pathlib import Path
 
-    from agent import graph as graph_module
+    from nn_tutor.agent import graph as graph_module
 
     config = json.loads((Path(__file__).resolve().parent.parent / "langgraph.json").read_text())
     path, _, attr = config["graphs"]["tutor"].partition(":")

@@ -14,10 +14,10 @@ from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from rich.console import Console
 
-from agent.chat_ui import ChatSession
-from agent.config import load_settings
-from agent.graph import build_graph
-from agent.state import TutorContext
+from nn_tutor.agent.chat_ui import ChatSession
+from nn_tutor.agent.config import load_settings
+from nn_tutor.agent.graph import build_graph
+from nn_tutor.agent.state import TutorContext
 from scripted_llm import ScriptedLLM, delay, text, tool_calls
 
 R2 = {"input": [0.5, 0.8], "target": [1],
@@ -191,7 +191,7 @@ def test_a_hint_may_not_reveal_the_step_value():
 
 
 def test_nnt_ask_uses_plain_json_responses():
-    from agent.cmd_ask import ask
+    from nn_tutor.agent.cmd_ask import ask
 
     with ScriptedLLM([text("Hello! Load a network or ask about a concept.")]) as llm:
         reply, notices = ask("hello there", load_settings(base_url=llm.url, timeout_s=5, max_retries=0))
@@ -228,7 +228,7 @@ def test_asking_for_the_answer_reveals_the_worked_step():
 
 
 def test_conv_tool_through_the_model():
-    from engine.spec import load_spec
+    from nn_tutor.engine.spec import load_spec
     from pathlib import Path
 
     spec = load_spec(Path(__file__).resolve().parent.parent / "examples" / "r3_cnn_edge.yaml")

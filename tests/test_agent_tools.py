@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import math
 
-from tools.engine_tools import run_tool
-from tools.schemas import TOOL_ARGS, openai_tool_definitions
+from nn_tutor.tools.engine_tools import run_tool
+from nn_tutor.tools.schemas import TOOL_ARGS, openai_tool_definitions
 
 R2 = {"input": [0.5, 0.8], "target": [1],
       "layers": [{"dense": {"W": [[0.15, 0.20], [0.25, 0.30]], "b": [0.35, 0.35], "activation": "sigmoid"}},

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.calculus import parse_expression
-from engine.errors import NNTError
-from engine.kinds import walk
-from engine.spec import load_spec
+from nn_tutor.engine.calculus import parse_expression
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.kinds import walk
+from nn_tutor.engine.spec import load_spec
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -236,7 +236,7 @@ def test_derivatives_match_central_differences(expression, x, w):
 
 
 def _point(x: float, w: float) -> str:
-    from engine.numfmt import fmt_num
+    from nn_tutor.engine.numfmt import fmt_num
 
     return f"x={fmt_num(x, 6)},w={fmt_num(w, 6)}"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agent.chat_ui import ChatSession, chat_loop, list_sessions, piped_inputs
-from agent.config import load_settings
+from nn_tutor.agent.chat_ui import ChatSession, chat_loop, list_sessions, piped_inputs
+from nn_tutor.agent.config import load_settings
 from specs import R2_YAML
 
 # a slip on line 2: 0.15×0.5 + 0.2×0.8 + 0.35 is 0.585 (hand sum), not 0.595
@@ -102,7 +102,7 @@ def test_ctrl_c_cancels_the_turn_and_keeps_the_history(files, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("agent.explainer.hint_text", interrupted)  # Ctrl-C in the middle of the graph
+    monkeypatch.setattr("nn_tutor.agent.explainer.hint_text", interrupted)  # Ctrl-C in the middle of the graph
     assert chat.handle("/hint") is True
     assert "turn cancelled" in out.getvalue()
     after = chat.values()
@@ -113,7 +113,7 @@ def test_ctrl_c_cancels_the_turn_and_keeps_the_history(files, monkeypatch):
 
 
 def test_nnt_chat_and_ask_through_the_cli(files, monkeypatch, capsys):
-    from agent.cli import main
+    from nn_tutor.agent.cli import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO(f"/load {files / 'r2.yaml'}\n/why L1.z\n/quit\n"))
     assert main(["chat", "--session", "cli"]) == 0
@@ -163,8 +163,8 @@ def hand_bm25(term: str) -> list[tuple[str, float]]:
     idf = ln(1 + (N − df + 0.5)/(df + 0.5)), score = idf · tf / (tf + k1·(1 − b + b·dl/avgdl))."""
     import math
 
-    from tools.cards import load_cards
-    from tools.knowledge import card_terms
+    from nn_tutor.tools.cards import load_cards
+    from nn_tutor.tools.knowledge import card_terms
 
     docs = {card.id: card_terms(card) for card in load_cards()}
     n, avgdl = len(docs), sum(map(len, docs.values())) / len(docs)

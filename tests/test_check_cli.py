@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from nn_tutor.agent.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 R2 = str(ROOT / "examples/r2_two_layer_sigmoid.yaml")
@@ -114,11 +114,11 @@ def test_hostile_expressions_finish_fast(tmp_path, capsys):
 
 
 def test_help_has_an_example_and_the_module_stays_light():
-    out = subprocess.run([sys.executable, "-m", "agent.cli", "check", "--help"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "nn_tutor.agent.cli", "check", "--help"], capture_output=True,
                          text=True, cwd=ROOT, timeout=60).stdout
     assert "nnt check" in out and "--spec" in out and "--csv" in out
     probe = ("import sys, agent.cmd_check; "
-             "print(sorted(m for m in ('numpy', 'rich', 'tools.homework', 'yaml') if m in sys.modules))")
+             "print(sorted(m for m in ('numpy', 'rich', 'nn_tutor.tools.homework', 'yaml') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
                             timeout=60).stdout.strip()
     assert loaded == "[]"

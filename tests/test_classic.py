@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import NNTError
-from engine.kinds import WalkOptions, walk
-from engine.spec import load_spec
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.kinds import WalkOptions, walk
+from nn_tutor.engine.spec import load_spec
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.config import DEFAULT_MODEL, load_settings
-from engine.errors import NNTError
+from nn_tutor.agent.config import DEFAULT_MODEL, load_settings
+from nn_tutor.engine.errors import NNTError
 
 SECRET = "sk-test-do-not-print-0123456789"
 
@@ -75,7 +75,7 @@ def test_bad_numbers_name_the_variable(monkeypatch):
 
 
 def test_doctor_never_prints_the_key(monkeypatch, capsys):
-    from agent.cli import main
+    from nn_tutor.agent.cli import main
 
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens on port 9
@@ -88,7 +88,7 @@ def test_doctor_never_prints_the_key(monkeypatch, capsys):
 def test_doctor_probes_a_live_endpoint(monkeypatch, capsys):
     from scripted_llm import ScriptedLLM
 
-    from agent.cli import main
+    from nn_tutor.agent.cli import main
 
     with ScriptedLLM() as llm:
         monkeypatch.setenv("OPENAI_BASE_URL", llm.url)

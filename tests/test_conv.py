@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.conv import conv_backward, conv_forward, pool_forward, pool_input_grad, pool_mask
-from engine.kinds import WalkOptions, walk
-from engine.spec import load_spec
+from nn_tutor.engine.conv import conv_backward, conv_forward, pool_forward, pool_input_grad, pool_mask
+from nn_tutor.engine.kinds import WalkOptions, walk
+from nn_tutor.engine.spec import load_spec
 from reference import EX, assert_close, run, sig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -328,7 +328,7 @@ def test_avgpool_records_no_mask_and_maxpool_does():
 
 
 def test_softmax_on_conv_maps_is_a_one_line_error():
-    from engine.errors import NNTError
+    from nn_tutor.engine.errors import NNTError
     spec = {"input": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]], "target": [1], "loss": "bce",
             "layers": [{"conv2d": {"filters": [[1, 0], [0, 1]], "bias": [0], "activation": "softmax"}},
                        {"flatten": {}}, {"dense": {"W": [[1, 1, 1, 1]], "b": [0], "activation": "sigmoid"}}]}

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.cli import main
-from engine.kinds import WalkOptions, walk
+from nn_tutor.agent.cli import main
+from nn_tutor.engine.kinds import WalkOptions, walk
 
 EXAMPLES = sorted(p for p in (Path(__file__).resolve().parent.parent / "examples").rglob("*.yaml")
                   if "homework" not in p.parts)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine.errors import NNTError
-from engine.expr import ExprError, evaluate, literals, parse
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.expr import ExprError, evaluate, literals, parse
 
 
 def value(text, env=None):

@@ -9,10 +9,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.kinds import WalkOptions, walk
-from engine.network import Network, loss_value
-from engine.spec import parse_network
-from engine.gradcheck import crosses_kink
+from nn_tutor.engine.kinds import WalkOptions, walk
+from nn_tutor.engine.network import Network, loss_value
+from nn_tutor.engine.spec import parse_network
+from nn_tutor.engine.gradcheck import crosses_kink
 
 SMOOTH = ["linear", "sigmoid", "tanh", "relu", "leaky_relu"]
 LOSSES = ["half_sse", "sse", "mse", "bce", "cross_entropy"]

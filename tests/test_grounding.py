@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from agent.grounding import Grounding, grounding_for, numbers_in
+from nn_tutor.agent.grounding import Grounding, grounding_for, numbers_in
 
 Y_HAT = 1 / (1 + math.exp(-1.1590641))  # R2's prediction σ(z2), z2 from 0.4·σ(0.585) + 0.45·σ(0.715) + 0.6
 

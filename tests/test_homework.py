@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine.errors import NNTError
-from engine.spec import load_spec
-from tools.homework import check_text, normalise_line
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.spec import load_spec
+from nn_tutor.tools.homework import check_text, normalise_line
 
 
 R2_SPEC = load_spec(Path(__file__).resolve().parents[1] / "examples/r2_two_layer_sigmoid.yaml")

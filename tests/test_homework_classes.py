@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.kinds import walk
-from engine.spec import load_spec
-from tools.homework import align_name, check_text, normalise_line
+from nn_tutor.engine.kinds import walk
+from nn_tutor.engine.spec import load_spec
+from nn_tutor.tools.homework import align_name, check_text, normalise_line
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = load_spec(ROOT / "examples/r5_dog_cat_softmax_mse.yaml")

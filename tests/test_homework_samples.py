@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.spec import load_spec
-from tools.homework import check_text
+from nn_tutor.engine.spec import load_spec
+from nn_tutor.tools.homework import check_text
 
 ROOT = Path(__file__).resolve().parents[1]
 HW = ROOT / "examples/homework"

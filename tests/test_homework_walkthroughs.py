@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.kinds import walk
-from engine.spec import load_spec
-from tools.homework import check_text, neuron_name, student_lines, student_walkthrough
+from nn_tutor.engine.kinds import walk
+from nn_tutor.engine.spec import load_spec
+from nn_tutor.tools.homework import check_text, neuron_name, student_lines, student_walkthrough
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("r*.yaml"))
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import NNTError
-from tools.cards import KNOWLEDGE_DIR, Card, load_cards, parse_card
-from tools.knowledge import (KnowledgeBase, answer_offline, build_prompt, cited_ids, knowledge_base,
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.tools.cards import KNOWLEDGE_DIR, Card, load_cards, parse_card
+from nn_tutor.tools.knowledge import (KnowledgeBase, answer_offline, build_prompt, cited_ids, knowledge_base,
                              retrieve, search)
-from tools.query_terms import tokenize
+from nn_tutor.tools.query_terms import tokenize
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -241,7 +241,7 @@ def test_embeddings_find_a_paraphrase_that_shares_no_word_and_fuse_by_rank():
 
 
 def test_embedding_vectors_are_cached_on_disk(tmp_path):
-    from tools.embeddings import CachedEmbedder
+    from nn_tutor.tools.embeddings import CachedEmbedder
 
     class Client:
         calls = 0
@@ -258,7 +258,7 @@ def test_embedding_vectors_are_cached_on_disk(tmp_path):
 
 
 def test_embeddings_are_off_unless_configured(monkeypatch):
-    from tools.embeddings import embedder_from_env
+    from nn_tutor.tools.embeddings import embedder_from_env
 
     assert embedder_from_env() == (None, None)
     monkeypatch.setenv("NNT_EMBEDDING_MODEL", "m")
@@ -291,7 +291,7 @@ def _body(card_id):
 
 
 def test_numbers_quoted_in_cards_agree_with_the_engine():
-    from engine.kinds import walk
+    from nn_tutor.engine.kinds import walk
 
     # softmax card: "about 0.66, 0.24 and 0.10" for z = [2.0, 1.0, 0.1]
     p = walk({"kind": "softmax_temperature", "logits": [2.0, 1.0, 0.1]}).display("p")[0]
@@ -312,7 +312,7 @@ def test_embeddings_through_an_openai_compatible_endpoint_on_loopback(monkeypatc
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from tools.embeddings import embedder_from_env
+    from nn_tutor.tools.embeddings import embedder_from_env
 
     toy = _ConceptEmbedder()
     seen = []
@@ -364,6 +364,6 @@ def test_a_failing_embeddings_endpoint_falls_back_to_bm25_with_a_notice():
 
 
 def test_cited_ids_skips_indices_and_numbered_references():
-    from tools.knowledge import cited_ids
+    from nn_tutor.tools.knowledge import cited_ids
     text = "RAG [rag] feeds x[0] and W[1] to the model [bm25]; see [1] and ([this-tutor])."
     assert cited_ids(text) == ["rag", "bm25", "this-tutor"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from nn_tutor.agent.cli import main
 
 pytestmark = [pytest.mark.live,
               pytest.mark.skipif(not os.environ.get("OPENAI_API_KEY"), reason="no OPENAI_API_KEY: live test skipped")]

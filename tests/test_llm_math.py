@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import NNTError
-from engine.kinds import walk
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.kinds import walk
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "llm"
 finite = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
@@ -208,7 +208,7 @@ def test_every_llm_example_walks():
     ("kind: tokens\ntext: ''\n", "needs 'text'"),
 ])
 def test_bad_llm_specs_exit_2_with_one_line(tmp_path, capsys, body, words):
-    from agent.cli import main
+    from nn_tutor.agent.cli import main
 
     path = tmp_path / "bad.yaml"
     path.write_text(body)

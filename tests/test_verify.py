@@ -9,11 +9,11 @@ import math
 import numpy as np
 import pytest
 
-from engine.kinds import walk
-from engine.spec import load_spec
-from engine.trace import Op, Trace
-from engine.verify import close, half_unit, judge_step, link_verdict, value_tolerance
-from tools.homework import align_name, check_text
+from nn_tutor.engine.kinds import walk
+from nn_tutor.engine.spec import load_spec
+from nn_tutor.engine.trace import Op, Trace
+from nn_tutor.engine.verify import close, half_unit, judge_step, link_verdict, value_tolerance
+from nn_tutor.tools.homework import align_name, check_text
 
 
 def sig(z):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from nn_tutor.agent.cli import main
 from specs import R2_YAML
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +112,7 @@ def test_bad_input_one_line_exit_2(capsys, tmp_path, name, text, words):
 
 
 def test_missing_file_and_whole_process_has_no_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "agent.cli", "walk", str(tmp_path / "nope.yaml")],
+    proc = subprocess.run([sys.executable, "-m", "nn_tutor.agent.cli", "walk", str(tmp_path / "nope.yaml")],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "not found" in proc.stderr and "Traceback" not in proc.stderr

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 BODY_WORDS = (100, 300)  # a card's body is short enough to read in a minute, long enough to teach

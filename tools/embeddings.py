@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import NNTError
+from nn_tutor.engine.errors import NNTError
 
 
 class CachedEmbedder:

@@ -14,8 +14,8 @@ from functools import lru_cache
 import numpy as np
 from pydantic import ValidationError
 
-from engine.errors import NNTError
-from tools.schemas import TOOL_ARGS
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.tools.schemas import TOOL_ARGS
 
 RESULT_DECIMALS = 4  # values the model reads are rounded to this many decimals
 INLINE_LIMIT = 16  # arrays with more elements are summarised by shape and their first values
@@ -53,7 +53,7 @@ def validate_spec(spec: dict) -> dict:
 
 def load_spec_file(path: str) -> dict:
     """Read a YAML/JSON spec file through the engine's loader."""
-    from engine.spec import load_spec
+    from nn_tutor.engine.spec import load_spec
 
     return load_spec(path)
 
@@ -64,7 +64,7 @@ def _key(spec: dict) -> str:
 
 @lru_cache(maxsize=16)
 def _walk_cached(spec_key: str, iterations: int):
-    from engine.kinds import WalkOptions, walk
+    from nn_tutor.engine.kinds import WalkOptions, walk
 
     return walk(json.loads(spec_key), WalkOptions(iterations=iterations))
 
@@ -128,7 +128,7 @@ def _table_result(trace, max_rows: int = 25) -> dict:
 
 
 def _gradcheck_result(spec: dict) -> dict:
-    from engine.gradcheck import gradcheck as engine_gradcheck
+    from nn_tutor.engine.gradcheck import gradcheck as engine_gradcheck
 
     report = engine_gradcheck(spec)
     return {"passed": bool(report.passed), "tolerance": report.tolerance,
@@ -151,7 +151,7 @@ def _conv_result(spec: dict) -> dict:
 
 
 def _homework_result(text: str, spec: dict | None) -> dict:
-    from tools.homework import check_text
+    from nn_tutor.tools.homework import check_text
 
     report = check_text(text, spec=spec)
     claims = []
@@ -164,7 +164,7 @@ def _homework_result(text: str, spec: dict | None) -> dict:
 
 def _knowledge_result(query: str) -> dict:
     """The top cards and whether they cover the question; when they do not, no bodies to answer from."""
-    from tools.knowledge import retrieve
+    from nn_tutor.tools.knowledge import retrieve
 
     found = retrieve(query, k=3)
     cards = [{"id": h.card.id, "title": h.card.title, "score": round(float(h.score), 3)}

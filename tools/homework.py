@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import NNTError
-from engine.verify import CheckReport, Claim
-from tools.homework_answers import check_answers, structured
-from tools.homework_check import Checker
-from tools.homework_names import align_name, canon
-from tools.homework_notation import normalise_line
-from tools.homework_read import read_chains, shown
-from tools.homework_write import neuron_name, student_lines, student_name, student_walkthrough
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.verify import CheckReport, Claim
+from nn_tutor.tools.homework_answers import check_answers, structured
+from nn_tutor.tools.homework_check import Checker
+from nn_tutor.tools.homework_names import align_name, canon
+from nn_tutor.tools.homework_notation import normalise_line
+from nn_tutor.tools.homework_read import read_chains, shown
+from nn_tutor.tools.homework_write import neuron_name, student_lines, student_name, student_walkthrough
 
 __all__ = ["check_text", "check_submission", "read_text", "align_name", "canon", "normalise_line", "shown",
            "neuron_name", "student_lines", "student_name", "student_walkthrough"]

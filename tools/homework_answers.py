@@ -9,13 +9,13 @@ import re
 
 import numpy as np
 
-from engine.errors import NNTError
-from engine.expr import ExprError, tokenize
-from engine.verify import CheckReport, Claim, value_tolerance
-from tools.homework_check import Checker
-from tools.homework_names import align_name
-from tools.homework_notation import normalise_line
-from tools.homework_read import Chain, Part, decimals_of, label_of, parse_tokens
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.engine.expr import ExprError, tokenize
+from nn_tutor.engine.verify import CheckReport, Claim, value_tolerance
+from nn_tutor.tools.homework_check import Checker
+from nn_tutor.tools.homework_names import align_name
+from nn_tutor.tools.homework_notation import normalise_line
+from nn_tutor.tools.homework_read import Chain, Part, decimals_of, label_of, parse_tokens
 
 def structured(text: str) -> dict | None:
     """The YAML structured form, when the text is a mapping with an `answers:` mapping."""
@@ -51,7 +51,7 @@ def check_answers(data: dict, text: str, spec: dict | None, rtol=None, atol=None
     if spec is None:
         spec = data.get("spec")
         if isinstance(spec, str):
-            from engine.spec import load_spec
+            from nn_tutor.engine.spec import load_spec
             from pathlib import Path
             base = Path(source).parent if source not in ("-", "input", "answers") else Path(".")
             path = Path(spec) if Path(spec).is_absolute() or Path(spec).exists() else base / spec

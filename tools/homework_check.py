@@ -11,11 +11,11 @@ import re
 
 import numpy as np
 
-from engine.expr import CONSTANTS, ExprError, Node, evaluate, literals, names
-from engine.verify import Claim, close, element, half_unit, judge_step, link_verdict, override_tolerance, value_tolerance
-from tools.homework_names import align_name, canon, is_bare, names_computed_quantity
-from tools.homework_read import Chain, decimals_of, shown
-from tools.homework_symbols import Table
+from nn_tutor.engine.expr import CONSTANTS, ExprError, Node, evaluate, literals, names
+from nn_tutor.engine.verify import Claim, close, element, half_unit, judge_step, link_verdict, override_tolerance, value_tolerance
+from nn_tutor.tools.homework_names import align_name, canon, is_bare, names_computed_quantity
+from nn_tutor.tools.homework_read import Chain, decimals_of, shown
+from nn_tutor.tools.homework_symbols import Table
 
 MAX_SPREAD_TERMS = 40  # numbers perturbed one by one to measure rounding spread
 
@@ -31,7 +31,7 @@ class Checker:
         self.claims: list[Claim] = []
         self.aligned: dict = {}      # (name, index) -> the step it was first aligned to
         if spec is not None:
-            from engine.kinds import walk
+            from nn_tutor.engine.kinds import walk
             self.trace = walk(spec)
             for step in self.trace:
                 values = np.asarray(self.trace.display(step.id)).ravel()[:5000].tolist()
@@ -373,7 +373,7 @@ class Checker:
         return True
 
     def add_claim(self, chain, text, claimed, expected, verdict, target, own_value, tol, line=None, link=None):
-        from engine.misconceptions import diagnose
+        from nn_tutor.engine.misconceptions import diagnose
         if expected is not None and np.size(expected) == np.size(claimed):
             expected = np.reshape(expected, np.shape(claimed))  # the shape the student wrote
         claim = Claim(line or chain.line, text, _plain(claimed), _plain(expected), verdict,
@@ -411,5 +411,5 @@ def _plain(v):
 
 
 def _fmt(v) -> str:
-    from engine.numfmt import fmt_array
+    from nn_tutor.engine.numfmt import fmt_array
     return fmt_array(v, 4) if v is not None else "?"

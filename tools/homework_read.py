@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.expr import CONSTANTS, FUNCTIONS, ExprError, Node, Parser, Token, literals, names, tokenize
-from tools.homework_names import canon
-from tools.homework_notation import reader_line, table_header
+from nn_tutor.engine.expr import CONSTANTS, FUNCTIONS, ExprError, Node, Parser, Token, literals, names, tokenize
+from nn_tutor.tools.homework_names import canon
+from nn_tutor.tools.homework_notation import reader_line, table_header
 
 MAX_LINE = 4_000
 

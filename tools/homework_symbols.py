@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.expr import Node
-from engine.verify import half_unit
-from tools.homework_names import canon
+from nn_tutor.engine.expr import Node
+from nn_tutor.engine.verify import half_unit
+from nn_tutor.tools.homework_names import canon
 
 @dataclass
 class Symbol:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.llm_math import bm25_idf
-from tools.cards import KNOWLEDGE_DIR, Card, load_cards
-from tools.query_terms import tokenize
+from nn_tutor.engine.llm_math import bm25_idf
+from nn_tutor.tools.cards import KNOWLEDGE_DIR, Card, load_cards
+from nn_tutor.tools.query_terms import tokenize
 
 K1, B = 1.5, 0.75       # BM25 term saturation and length normalisation (bm25s "lucene" scoring)
 # The cards cover a question when the best BM25 card holds most of the question's idf weight, or a
@@ -163,7 +163,7 @@ class KnowledgeBase:
 @lru_cache(maxsize=4)
 def knowledge_base(directory: str = str(KNOWLEDGE_DIR)) -> KnowledgeBase:
     """The cards in `directory` indexed once per process (with embeddings if configured)."""
-    from tools.embeddings import embedder_from_env
+    from nn_tutor.tools.embeddings import embedder_from_env
 
     embedder, min_cosine = embedder_from_env()
     return KnowledgeBase(load_cards(Path(directory)), embedder, min_cosine)
