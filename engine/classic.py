@@ -400,14 +400,14 @@ def walk_perceptron(spec: dict, options=None) -> Trace:
         "update": "w ← w + η(y − ŷ)x, b ← b + η(y − ŷ), after every sample, samples in the given order",
         "stop": "after the first epoch with no errors, or after max_epochs",
     })
-    trace.given("x", f"inputs ({', '.join(inputs)}), one column per sample", "x", X)
-    trace.given("y", "labels", "y", y)
-    trace.given("w", "starting weights", "w", w0)
-    trace.given("b", "starting bias", "b", np.float64(b0))
-    trace.given("lr", "learning rate", "η", np.float64(lr))
+    trace.given("x", f"inputs ({', '.join(inputs)}), one column per sample", "x", X, quantity="input")
+    trace.given("y", "labels", "y", y, quantity="target")
+    trace.given("w", "starting weights", "w", w0, quantity="weights", layer=1)
+    trace.given("b", "starting bias", "b", np.float64(b0), quantity="biases", layer=1)
+    trace.given("lr", "learning rate", "η", np.float64(lr), quantity="learning_rate")
     for i in range(1, m + 1):
-        trace.given(f"sample{i}.x", f"sample {i} inputs", f"x⁽{i}⁾", X[:, i - 1].copy())
-        trace.given(f"sample{i}.y", f"sample {i} label", f"y⁽{i}⁾", np.float64(y[i - 1]))
+        trace.given(f"sample{i}.x", f"sample {i} inputs", f"x⁽{i}⁾", X[:, i - 1].copy(), quantity="input")
+        trace.given(f"sample{i}.y", f"sample {i} label", f"y⁽{i}⁾", np.float64(y[i - 1]), quantity="target")
 
     w_id, b_id = "w", "b"
     w, b = w0.copy(), np.float64(b0)
@@ -431,20 +431,22 @@ def walk_perceptron(spec: dict, options=None) -> Trace:
             z = trace.add(f"{sid}.z", f"epoch {e}, sample {i}: weighted sum", "z = w·x + b",
                           w @ X[:, i - 1] + b, (xi, w_id, b_id),
                           op=Op(lambda x_, w_, b_: w_ @ x_ + b_, "{1}·{0} + " + _mark(2, b)),
-                          phase="forward")
+                          phase="forward", quantity="pre_activation", layer=1, activation="step")
             yhat = trace.add(f"{sid}.yhat", f"epoch {e}, sample {i}: prediction", "ŷ = step(z)",
-                             step(z), (f"{sid}.z",), op=Op(step, "step({0})"), phase="forward")
+                             step(z), (f"{sid}.z",), op=Op(step, "step({0})"), phase="forward",
+                             quantity="prediction", layer=1, activation="step")
             err = trace.add(f"{sid}.error", f"epoch {e}, sample {i}: error", "y − ŷ",
                             y[i - 1] - yhat, (yi, f"{sid}.yhat"),
-                            op=Op(lambda y_, yh_: y_ - yh_, "{0} − {1}"), phase="loss")
+                            op=Op(lambda y_, yh_: y_ - yh_, "{0} − {1}"), phase="loss", quantity="error")
             w = trace.add(f"{sid}.w_new", f"epoch {e}, sample {i}: new weights", "w ← w + η(y − ŷ)x",
                           w + lr * err * X[:, i - 1], (w_id, "lr", f"{sid}.error", xi),
                           op=Op(lambda w_, lr_, err_, x_: w_ + lr_ * err_ * x_,
-                                "{0} + {1}×" + _mark(2, err) + "×{3}", _expand_w_new), phase="update")
+                                "{0} + {1}×" + _mark(2, err) + "×{3}", _expand_w_new), phase="update",
+                          quantity="updated_weights", layer=1)
             b = trace.add(f"{sid}.b_new", f"epoch {e}, sample {i}: new bias", "b ← b + η(y − ŷ)",
                           b + lr * err, (b_id, "lr", f"{sid}.error"),
                           op=Op(lambda b_, lr_, err_: b_ + lr_ * err_, "{0} + {1}×" + _mark(2, err)),
-                          phase="update")
+                          phase="update", quantity="updated_biases", layer=1)
             w_id, b_id = f"{sid}.w_new", f"{sid}.b_new"
             error_ids.append(f"{sid}.error")
             samples.rows.append([e, i, *(float(v) for v in X[:, i - 1]), float(y[i - 1]), float(z),
@@ -452,7 +454,8 @@ def walk_perceptron(spec: dict, options=None) -> Trace:
         count = trace.add(f"epoch{e}.errors", f"epoch {e}: misclassified samples", "Σ |y − ŷ|",
                           np.float64(sum(abs(trace[k].value) for k in error_ids)), tuple(error_ids),
                           op=Op(lambda *errs: np.float64(sum(np.abs(v) for v in errs)),
-                                " + ".join(f"|{{{k}}}|" for k in range(m))), phase="loss")
+                                " + ".join(f"|{{{k}}}|" for k in range(m))), phase="loss",
+                          quantity="error_count")
         errors_per_epoch.append(int(count))
         ws, bs = starts[-1]
         epochs_table.rows.append([e, ws.tolist(), bs, int(count), w.tolist(), float(b)])
@@ -462,9 +465,11 @@ def walk_perceptron(spec: dict, options=None) -> Trace:
 
     trace.add("after.z", "final weights on every sample: weighted sums", "z = w·x + b",
               w @ X + b, ("x", w_id, b_id),                              # (m,)
-              op=Op(lambda X_, w_, b_: w_ @ X_ + b_, "{1}·{0} + " + _mark(2, b)), phase="after")
+              op=Op(lambda X_, w_, b_: w_ @ X_ + b_, "{1}·{0} + " + _mark(2, b)), phase="after",
+              quantity="pre_activation", layer=1, activation="step")
     yhat_all = trace.add("after.yhat", "final weights on every sample: predictions", "ŷ = step(z)",
-                         step(w @ X + b), ("after.z",), op=Op(step, "step({0})"), phase="after")
+                         step(w @ X + b), ("after.z",), op=Op(step, "step({0})"), phase="after",
+                         quantity="prediction", layer=1, activation="step")
     trace.tables += [samples, epochs_table]
     _perceptron_conclusion(trace, name, w, float(b), yhat_all, y, errors_per_epoch,
                            converged_epoch, cycle, max_epochs, inputs, (w_id, b_id))

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nn_tutor.engine.errors import NNTError
-from nn_tutor.engine.layer import Layer, record_activation, record_activation_backward
+from nn_tutor.engine.layer import Layer, grad_kind, record_activation, record_activation_backward
 from nn_tutor.engine.numfmt import fmt_num
 from nn_tutor.engine.ops import get_activation
 from nn_tutor.engine.trace import Op
@@ -272,16 +272,17 @@ class Conv2DLayer(Layer):
                   "z[c_out,r,s] = Σ_{c,u,v} W[c_out,c,u,v]·x[c, r·stride+u, s·stride+v] + b[c_out]"
                   + (" (x zero-padded)" if P else ""),
                   fn(trace[W_id].value, x, trace[b_id].value), (W_id, in_id, b_id),  # (m, C_out, Ho, Wo)
-                  Op(fn, "{0} ⋆ {1} + {2}", _expand_conv(S, P)), 0, note=self._geometry(x.shape))
+                  Op(fn, "{0} ⋆ {1} + {2}", _expand_conv(S, P)), 0, note=self._geometry(x.shape),
+                  quantity="pre_activation", layer=i, activation=self.act.name if self.has_act else None)
         if not self.has_act:
             return z_id
-        return record_activation(trace, self.act, z_id, a_id, f"activation of layer {i}'s maps", 0)
+        return record_activation(trace, self.act, z_id, a_id, f"activation of layer {i}'s maps", 0, i)
 
     def backward(self, trace, grad_out_id, in_id, grad_in_id):
         i, S, P = self.i, self.spec.stride, self.spec.padding
         kh, kw = self.spec.W.shape[2:]
         if self.has_act:
-            delta_id = record_activation_backward(trace, self.act, f"L{i}.z", f"L{i}.a", grad_out_id, 0)
+            delta_id = record_activation_backward(trace, self.act, f"L{i}.z", f"L{i}.a", grad_out_id, 0, i)
         else:
             delta_id = grad_out_id  # the next layer recorded ∂L/∂z directly as L{i}.delta
         x, delta = trace[in_id].value, trace[delta_id].value   # (m, C_in, H, W), (m, C_out, Ho, Wo)
@@ -293,11 +294,12 @@ class Conv2DLayer(Layer):
                   f"∂L/∂W[c_out,c,u,v] = Σ_{{r,s}} x[c, r·stride+u, s·stride+v]·δ[c_out,r,s]"
                   + (", summed over the batch)" if batch else ")"),
                   dW_fn(x, delta), (in_id, delta_id),                 # (C_out, C_in, kh, kw)
-                  Op(dW_fn, "{0} ⋆ {1}", _expand_filter_grad(S, P)), phase="backward")
+                  Op(dW_fn, "{0} ⋆ {1}", _expand_filter_grad(S, P)), phase="backward",
+                  quantity="grad_weights", layer=i)
         trace.add(f"L{i}.db", f"gradient of the loss for layer {i}'s biases",
                   f"∂L/∂b{i}[c_out] = Σ_{{r,s}} δ{i}[c_out,r,s]" + (" summed over the batch" if batch else ""),
                   conv_bias_grad(delta), (delta_id,), Op(conv_bias_grad, "Σ {0}", _expand_bias_grad),
-                  phase="backward")
+                  phase="backward", quantity="grad_biases", layer=i)
         if grad_in_id is None:
             return
         W_id = f"L{i}.W"
@@ -307,7 +309,8 @@ class Conv2DLayer(Layer):
                   + (f"; δ spread at stride {S}" if S > 1 else "") + (f"; padding {P} cropped" if P else "")
                   + ")",
                   dx_fn(trace[W_id].value, delta, x), (W_id, delta_id, in_id),  # (m, C_in, H, W)
-                  Op(dx_fn, "{1} ∗ rot180({0})", _expand_input_grad(S, P)), 0)
+                  Op(dx_fn, "{1} ∗ rot180({0})", _expand_input_grad(S, P)), 0,
+                  **grad_kind(grad_in_id, i - 1))
 
 
 TIE_TEXT = {"first": "ties: the gradient goes to the first maximum in row-major order",
@@ -331,7 +334,7 @@ class PoolLayer(Layer):
         trace.add(a_id, f"{mode}-pooling of layer {i - 1}'s maps ({k}×{k} windows, stride {S})",
                   f"a[c,r,s] = {what} of x[c, r·{S} .. r·{S}+{k - 1}, s·{S} .. s·{S}+{k - 1}]",
                   fn(trace[in_id].value), (in_id,),                # (m, C, Ho, Wo)
-                  Op(fn, f"{mode}pool{k}×{k}({{0}})", _expand_pool(mode, k, S)), 0)
+                  Op(fn, f"{mode}pool{k}×{k}({{0}})", _expand_pool(mode, k, S)), 0, quantity="pool", layer=i)
         return a_id
 
     def backward(self, trace, grad_out_id, in_id, grad_in_id):
@@ -346,7 +349,7 @@ class PoolLayer(Layer):
                       "mask = 1 at each window's maximum, 0 elsewhere" + (
                           " (tied maxima share 1 equally)" if ties == "split" else "") + overlap,
                       mask_fn(x), (in_id,), Op(mask_fn, "argmax positions of {0}"), 0,
-                      note=TIE_TEXT[ties])
+                      note=TIE_TEXT[ties], quantity="pool_mask", layer=i)
             formula = "∂L/∂x = each window's ∂L/∂a sent to its maximum only, 0 elsewhere"
             note = TIE_TEXT[ties]
         else:
@@ -356,4 +359,4 @@ class PoolLayer(Layer):
         trace.add(grad_in_id, f"gradient routed back through the {mode}-pool of layer {i}",
                   formula + overlap, dx_fn(trace[grad_out_id].value, x), (grad_out_id, in_id),
                   Op(dx_fn, f"route {{0}} through {mode}pool of {{1}}", _expand_pool_grad(mode, k, S, ties)),
-                  0, note=note)
+                  0, note=note, **grad_kind(grad_in_id, i - 1))

@@ -1,7 +1,7 @@
 """Dense (fully connected) layer: z = W·a_prev + b, a = f(z), and its backward rules, traced."""
 from __future__ import annotations
 
-from nn_tutor.engine.layer import Layer, record_activation, record_activation_backward
+from nn_tutor.engine.layer import Layer, grad_kind, record_activation, record_activation_backward
 from nn_tutor.engine.numfmt import fmt_term
 from nn_tutor.engine.ops import get_activation
 from nn_tutor.engine.trace import Op
@@ -80,24 +80,27 @@ class DenseLayer(Layer):
         z = _affine(trace[W_id].value, trace[in_id].value, trace[b_id].value)  # (n_out, m)
         trace.add(z_id, f"pre-activation of layer {i} (weighted sum plus bias)",
                   f"z{i} = W{i}·{prev} + b{i}", z, (W_id, in_id, b_id),
-                  Op(_affine, "{0}·{1} + {2}", _expand_affine), 1)
-        record_activation(trace, self.act, z_id, a_id, f"activation of layer {i}", 1)
+                  Op(_affine, "{0}·{1} + {2}", _expand_affine), 1,
+                  quantity="pre_activation", layer=i, activation=self.act.name)
+        record_activation(trace, self.act, z_id, a_id, f"activation of layer {i}", 1, i)
         return a_id
 
     def backward(self, trace, grad_out_id, in_id, grad_in_id, fused=None):
         i = self.i
-        delta_id = record_activation_backward(trace, self.act, f"L{i}.z", f"L{i}.a", grad_out_id, 1, fused)
+        delta_id = record_activation_backward(trace, self.act, f"L{i}.z", f"L{i}.a", grad_out_id, 1, i, fused)
         delta, a_prev = trace[delta_id].value, trace[in_id].value
         trace.add(f"L{i}.dW", f"gradient of the loss for layer {i}'s weights",
                   f"∂L/∂W{i} = δ{i}·a{i - 1}ᵀ (outer product" +
                   (", summed over the batch)" if trace.batch_size > 1 else ")"),
                   _outer(delta, a_prev), (delta_id, in_id), Op(_outer, "{0} ⊗ {1}", _expand_outer),
-                  phase="backward")
+                  phase="backward", quantity="grad_weights", layer=i)
         trace.add(f"L{i}.db", f"gradient of the loss for layer {i}'s biases",
                   f"∂L/∂b{i} = δ{i}" + (" summed over the batch" if trace.batch_size > 1 else ""),
-                  _bias_grad(delta), (delta_id,), Op(_bias_grad, "Σ {0}"), phase="backward")
+                  _bias_grad(delta), (delta_id,), Op(_bias_grad, "Σ {0}"), phase="backward",
+                  quantity="grad_biases", layer=i)
         if grad_in_id is not None:
             W_id = f"L{i}.W"
             trace.add(grad_in_id, f"gradient passed back to layer {i - 1}'s output",
                       f"∂L/∂a{i - 1} = W{i}ᵀ·δ{i}", _backprop(trace[W_id].value, delta), (W_id, delta_id),
-                      Op(_backprop, "{0}ᵀ·{1}", _expand_backprop), 1)
+                      Op(_backprop, "{0}ᵀ·{1}", _expand_backprop), 1,
+                      **grad_kind(grad_in_id, i - 1))

@@ -27,6 +27,11 @@ def grad_id_for(out_id: str) -> str:
     return f"{stem}.delta" if name == "z" else f"{stem}.d{name}"
 
 
+def grad_kind(grad_id: str, layer: int) -> dict:
+    """The typed fields of a gradient step made by grad_id_for: δ for a z, else ∂L/∂a."""
+    return {"quantity": "delta" if grad_id.endswith(".delta") else "grad_activation", "layer": layer}
+
+
 class Layer:
     """Base layer: index i (1-based), its parameters, the batch axis of its values."""
 
@@ -55,22 +60,27 @@ def elementwise_op(fn, name: str) -> Op:
     return Op(fn, f"{name}({{0}})", lambda inputs, idx, p: f"{name}({fmt_num(inputs[0][idx], p)})")
 
 
-def record_activation(trace: Trace, act, z_id: str, a_id: str, label: str, batch_axis: int) -> str:
-    """Record a = f(z) for a layer's activation."""
+def record_activation(trace: Trace, act, z_id: str, a_id: str, label: str, batch_axis: int,
+                      layer: int) -> str:
+    """Record a = f(z) for the activation of layer `layer`."""
     z = trace[z_id].value
     trace.add(a_id, label, f"{symbol(a_id)} = {act.name}({symbol(z_id)}) = {act.formula}",
-              act.fn(z), (z_id,), elementwise_op(act.fn, act.name), batch_axis)
+              act.fn(z), (z_id,), elementwise_op(act.fn, act.name), batch_axis,
+              quantity="activation", layer=layer, activation=act.name)
     return a_id
 
 
 def record_activation_backward(trace: Trace, act, z_id: str, a_id: str, grad_a_id: str,
-                               batch_axis: int, fused: tuple[str, object] | None = None) -> str:
+                               batch_axis: int, layer: int, fused: tuple[str, object] | None = None) -> str:
     """Record f′(z) and δ = ∂L/∂z = ∂L/∂a ⊙ f′(z) (softmax: Jacobianᵀ·∂L/∂a).
 
     `fused` = (loss name, fn(ŷ, y) -> δ) when the output activation and the loss simplify to ŷ − y.
     """
     stem = z_id.rpartition(".")[0]
     dadz_id, delta_id = f"{stem}.dadz", grad_id_for(z_id)
+
+    def kind(quantity: str) -> dict:
+        return {"quantity": quantity, "layer": layer, "activation": act.name}
     n = stem.rpartition("L")[2]
     z, a = trace[z_id].value, trace[a_id].value
     if act.elementwise:
@@ -79,11 +89,11 @@ def record_activation_backward(trace: Trace, act, z_id: str, a_id: str, grad_a_i
                   act.deriv(z, a), (z_id, a_id),
                   Op(act.deriv, f"{act.name}′ with z = {{0}}, a = {{1}}",
                      lambda inp, idx, p, n=act.name: _deriv_expand(n, inp, idx, p)),
-                  batch_axis)
+                  batch_axis, **kind("activation_derivative"))
     else:
         trace.add(dadz_id, f"softmax Jacobian at layer {n}", f"∂p/∂z{n} = diag(p) − p·pᵀ",
                   softmax_jacobian(a), (a_id,),
-                  Op(softmax_jacobian, "diag({0}) − {0}·{0}ᵀ"), 0)
+                  Op(softmax_jacobian, "diag({0}) − {0}·{0}ᵀ"), 0, **kind("activation_derivative"))
     if fused:
         loss_name, fused_fn = fused
         trace.add(delta_id, f"δ at layer {n} (∂L/∂z{n})",
@@ -92,17 +102,17 @@ def record_activation_backward(trace: Trace, act, z_id: str, a_id: str, grad_a_i
                   fused_fn(a, trace["y"].value), (a_id, "y"),
                   Op(fused_fn, "{0} − {1}",
                      lambda inp, idx, p: f"{fmt_term(inp[0][idx], p)} − {fmt_term(inp[1][idx], p)}"),
-                  batch_axis)
+                  batch_axis, **kind("delta"))
     elif act.elementwise:
         trace.add(delta_id, f"δ at layer {n} (∂L/∂z{n})", f"δ{n} = ∂L/∂{symbol(a_id)} ⊙ {act.name}′(z{n})",
                   trace[grad_a_id].value * trace[dadz_id].value, (grad_a_id, dadz_id),
                   Op(np.multiply, "{0} ⊙ {1}",
                      lambda inp, idx, p: f"{fmt_term(inp[0][idx], p)} × {fmt_term(inp[1][idx], p)}"),
-                  batch_axis)
+                  batch_axis, **kind("delta"))
     else:
         trace.add(delta_id, f"δ at layer {n} (∂L/∂z{n})", f"δ{n} = Jᵀ·∂L/∂p (J = softmax Jacobian)",
                   _jacobian_vec(trace[dadz_id].value, trace[grad_a_id].value), (dadz_id, grad_a_id),
-                  Op(_jacobian_vec, "{0}ᵀ·{1}"), batch_axis)
+                  Op(_jacobian_vec, "{0}ᵀ·{1}"), batch_axis, **kind("delta"))
     return delta_id
 
 
@@ -131,7 +141,7 @@ class ActivationLayer(Layer):
 
     def forward(self, trace, in_id, prefix, params):
         return record_activation(trace, self.act, in_id, f"{prefix}L{self.i}.a",
-                                 f"{self.act.name} of layer {self.i - 1}'s output", self.batch_axis)
+                                 f"{self.act.name} of layer {self.i - 1}'s output", self.batch_axis, self.i)
 
     def backward(self, trace, grad_out_id, in_id, grad_in_id):
         if grad_in_id is None:
@@ -144,13 +154,13 @@ class ActivationLayer(Layer):
                   f"f′ = {self.act.derivative_formula}" + (" (a gate: passes where the input > 0)"
                                                           if self.act.name == "relu" else ""),
                   self.act.deriv(z, a), (in_id, f"L{self.i}.a"), Op(self.act.deriv, "f′({0})"),
-                  self.batch_axis)
+                  self.batch_axis, quantity="activation_derivative", layer=self.i, activation=self.act.name)
         trace.add(grad_in_id, f"gradient through the {self.act.name} of layer {self.i}",
                   "∂L/∂(input) = ∂L/∂a ⊙ f′", trace[grad_out_id].value * trace[dadz_id].value,
                   (grad_out_id, dadz_id),
                   Op(np.multiply, "{0} ⊙ {1}",
                      lambda inp, idx, p: f"{fmt_term(inp[0][idx], p)} × {fmt_term(inp[1][idx], p)}"),
-                  self.batch_axis)
+                  self.batch_axis, **grad_kind(grad_in_id, self.i - 1))
 
 
 class FlattenLayer(Layer):
@@ -163,7 +173,7 @@ class FlattenLayer(Layer):
         return_id = f"{prefix}L{self.i}.a"
         trace.add(return_id, f"flatten layer {self.i - 1}'s maps into a vector",
                   "a = flatten(maps) (channel, then row, then column)", _flatten(x), (in_id,),
-                  Op(_flatten, "flatten({0})"), 1)
+                  Op(_flatten, "flatten({0})"), 1, quantity="flatten", layer=self.i)
         return return_id
 
     def backward(self, trace, grad_out_id, in_id, grad_in_id):
@@ -172,7 +182,8 @@ class FlattenLayer(Layer):
         shape = trace[in_id].value.shape
         trace.add(grad_in_id, f"gradient reshaped back to maps (undo flatten of layer {self.i})",
                   "∂L/∂maps = reshape(∂L/∂a)", _unflatten(trace[grad_out_id].value, shape),
-                  (grad_out_id, in_id), Op(lambda g, x: _unflatten(g, x.shape), "reshape({0})"), 0)
+                  (grad_out_id, in_id), Op(lambda g, x: _unflatten(g, x.shape), "reshape({0})"), 0,
+                  **grad_kind(grad_in_id, self.i - 1))
 
 
 def _flatten(x):

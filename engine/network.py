@@ -15,6 +15,9 @@ from nn_tutor.engine.ops import FUSED, get_loss
 from nn_tutor.engine.spec import NetworkSpec, parse_network
 from nn_tutor.engine.trace import Op, Table, Trace
 
+PARAM_QUANTITY = {"W": "weights", "b": "biases"}
+UPDATED_QUANTITY = {"W": "updated_weights", "b": "updated_biases"}
+
 TABLE_ROWS = (0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 MAX_ITERATIONS = 100_000
 
@@ -79,12 +82,12 @@ class Network:
         s = self.spec
         trace.given("x", "input" + (f" (batch of {s.batch_size}, one column per sample)"
                                     if s.batch_size > 1 and not s.image_input else ""), "x", s.x,
-                    0 if s.image_input else 1)
+                    0 if s.image_input else 1, quantity="input")
         if s.y is not None:
-            trace.given("y", "target", "y", s.y, 1)
+            trace.given("y", "target", "y", s.y, 1, quantity="target")
         for (i, name), value in self.params.items():
             trace.given(f"L{i}.{name}", f"layer {i} {'weights' if name == 'W' else 'biases'}",
-                        f"{name}{i}", value)
+                        f"{name}{i}", value, quantity=PARAM_QUANTITY[name], layer=i)
 
     def forward(self, trace: Trace, prefix: str, param_ids: dict | None = None) -> str:
         """Record every layer's forward steps; returns the id of the prediction ŷ."""
@@ -117,17 +120,19 @@ class Network:
                 if self.fused_output() else "")
         if m > 1:
             trace.add(f"{prefix}loss.samples", "loss of each sample", loss.formula, per_sample, (out_id, "y"),
-                      Op(loss.per_sample, f"{loss.name}(ŷ = {{0}}, y = {{1}})"), note=note)
+                      Op(loss.per_sample, f"{loss.name}(ŷ = {{0}}, y = {{1}})"), note=note,
+                      quantity="sample_losses")
             how = "mean" if r != 1.0 else "sum"
             return trace.add(f"{prefix}loss", f"loss over the batch ({how} of the {m} sample losses)",
                              f"L = ({'1/m' if how == 'mean' else '1'})·Σ_samples L_s",
                              np.asarray(np.sum(trace[f'{prefix}loss.samples'].value) * r),
                              (f"{prefix}loss.samples",),
-                             Op(lambda v: np.asarray(np.sum(v) * r), f"{how}({{0}})"))
+                             Op(lambda v: np.asarray(np.sum(v) * r), f"{how}({{0}})"), quantity="loss")
         return trace.add(f"{prefix}loss", f"loss ({loss.name})", loss.formula,
                          np.asarray(per_sample[0]), (out_id, "y"),
                          Op(lambda yh, y: np.asarray(loss.per_sample(yh, y)[0]),
-                            f"{loss.name}(ŷ = {{0}}, y = {{1}})", _loss_expand(loss.name)), note=note)
+                            f"{loss.name}(ŷ = {{0}}, y = {{1}})", _loss_expand(loss.name)), note=note,
+                         quantity="loss")
 
     def backward(self, trace: Trace, out_id: str) -> None:
         """Record ∂L/∂ŷ, then every layer's gradients from the last layer back to the first."""
@@ -140,7 +145,8 @@ class Network:
                   Op(lambda yh, y: loss.grad(yh, y) * r, scale + loss.grad_template.format("ŷ", "y") +
                      " with ŷ = {0}, y = {1}",
                      lambda inp, idx, p: scale + loss.grad_template.format(fmt_term(inp[0][idx], p),
-                                                                           fmt_term(inp[1][idx], p))), 1)
+                                                                           fmt_term(inp[1][idx], p))), 1,
+                  quantity="grad_activation", layer=self.layers[-1].i)
         fused = (loss.name, lambda yh, y: (yh - y) * r) if self.fused_output() else None
         for idx in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[idx]
@@ -159,26 +165,30 @@ class Network:
     def update(self, trace: Trace) -> None:
         """Record the SGD (with optional momentum) update of every parameter."""
         lr, mu = self.spec.learning_rate, self.spec.momentum
-        trace.given("lr", "learning rate", "η", np.asarray(lr))
+        trace.given("lr", "learning rate", "η", np.asarray(lr), quantity="learning_rate")
         if mu:
-            trace.given("momentum", "momentum", "μ", np.asarray(mu))
+            trace.given("momentum", "momentum", "μ", np.asarray(mu), quantity="momentum")
         for (i, name), value in self.params.items():
             pid, gid = f"L{i}.{name}", f"L{i}.d{name}"
             if mu:
                 vid = f"L{i}.v{name}"
-                trace.given(f"{vid}_prev", f"previous velocity of {pid}", f"v{i}", self.velocity[(i, name)])
+                trace.given(f"{vid}_prev", f"previous velocity of {pid}", f"v{i}", self.velocity[(i, name)],
+                            quantity="velocity", layer=i)
                 trace.add(vid, f"velocity of {pid}", f"v = μ·v_prev − η·∂L/∂{name}{i}",
                           mu * self.velocity[(i, name)] - lr * trace[gid].value,
                           ("momentum", f"{vid}_prev", "lr", gid),
-                          Op(lambda m_, v, e, g: m_ * v - e * g, "{0}×{1} − {2}×{3}"))
+                          Op(lambda m_, v, e, g: m_ * v - e * g, "{0}×{1} − {2}×{3}"),
+                          quantity="velocity", layer=i)
                 trace.add(f"{pid}_new", f"updated {pid}", f"{name}{i} ← {name}{i} + v",
-                          value + trace[vid].value, (pid, vid), Op(np.add, "{0} + {1}"))
+                          value + trace[vid].value, (pid, vid), Op(np.add, "{0} + {1}"),
+                          quantity=UPDATED_QUANTITY[name], layer=i)
             else:
                 trace.add(f"{pid}_new", f"updated {pid}", f"{name}{i} ← {name}{i} − η·∂L/∂{name}{i}",
                           value - lr * trace[gid].value, (pid, "lr", gid),
                           Op(lambda w, e, g: w - e * g, "{0} − {1}×{2}",
                              lambda inp, idx, p: f"{fmt_term(inp[0][idx], p)} − "
-                                                 f"{fmt_term(inp[1], p)}×{fmt_term(inp[2][idx], p)}"))
+                                                 f"{fmt_term(inp[1], p)}×{fmt_term(inp[2][idx], p)}"),
+                          quantity=UPDATED_QUANTITY[name], layer=i)
 
     def apply_update(self, trace: Trace) -> None:
         """Make the updated parameters of `trace` the current ones (for the next iteration)."""

@@ -17,6 +17,24 @@ from nn_tutor.engine.numfmt import fmt_array, fmt_num
 
 PHASES = ("given", "forward", "loss", "backward", "update", "after")
 
+# What a step of a network or perceptron is (Step.quantity), so readers of a trace never parse ids,
+# labels or formulas to learn it. Other kinds of problem leave quantity empty.
+QUANTITIES = {
+    "input": "the network input x", "target": "the target y",
+    "weights": "a layer's weights W (or filters)", "biases": "a layer's biases b",
+    "learning_rate": "the learning rate η", "momentum": "the momentum μ", "velocity": "a momentum velocity",
+    "pre_activation": "z = W·a_prev + b (a conv layer's feature maps)", "activation": "a = f(z)",
+    "pool": "a pooling layer's output", "pool_mask": "where each max-pool window's maximum was",
+    "flatten": "maps flattened into a vector",
+    "sample_losses": "the loss of each sample of a batch", "loss": "the loss",
+    "grad_activation": "∂L/∂a of a layer's output (∂L/∂ŷ at the last layer)",
+    "activation_derivative": "f′(z) (the softmax Jacobian)", "delta": "δ = ∂L/∂z",
+    "grad_weights": "∂L/∂W", "grad_biases": "∂L/∂b",
+    "updated_weights": "W after the update", "updated_biases": "b after the update",
+    "prediction": "a perceptron's output ŷ = step(z)", "error": "a perceptron's error y − ŷ",
+    "error_count": "misclassified samples in an epoch",
+}
+
 
 @dataclass(frozen=True)
 class Op:
@@ -44,6 +62,9 @@ class Step:
     phase: str = "forward"
     batch_axis: int | None = None  # axis that holds the m samples (squeezed for display when m == 1)
     note: str = ""
+    quantity: str = ""             # what the step is: a key of QUANTITIES ("" for other kinds)
+    layer: int | None = None       # the 1-based layer it belongs to (None: network-wide, e.g. the loss)
+    activation: str | None = None  # the layer's activation, for z, a, f′(z) and δ steps
 
 
 @dataclass
@@ -71,16 +92,20 @@ class Trace:
     # recording ---------------------------------------------------------------------------
     def add(self, id: str, label: str, formula: str, value, inputs: tuple[str, ...] = (),
             op: Op | None = None, batch_axis: int | None = None, note: str = "",
-            phase: str | None = None) -> np.ndarray:
+            phase: str | None = None, *, quantity: str = "", layer: int | None = None,
+            activation: str | None = None) -> np.ndarray:
         """Record a computed step and return its value (so recording reads like computing)."""
+        if quantity and quantity not in QUANTITIES:
+            raise ValueError(f"unknown step quantity {quantity!r}")
         self.steps[id] = Step(id, label, formula, value, tuple(inputs), op,
-                              phase or self.phase, batch_axis, note)
+                              phase or self.phase, batch_axis, note, quantity, layer, activation)
         return value
 
     def given(self, id: str, label: str, formula: str, value, batch_axis: int | None = None,
-              note: str = "") -> np.ndarray:
+              note: str = "", *, quantity: str = "", layer: int | None = None) -> np.ndarray:
         """Record a value that is given (input, target, initial parameter, hyper-parameter)."""
-        return self.add(id, label, formula, value, (), None, batch_axis, note, "given")
+        return self.add(id, label, formula, value, (), None, batch_axis, note, "given",
+                        quantity=quantity, layer=layer)
 
     # access -------------------------------------------------------------------------------
     def __getitem__(self, id: str) -> Step:
@@ -177,6 +202,7 @@ class Trace:
                 "id": s.id, "label": s.label, "phase": s.phase, "formula": s.formula,
                 "substituted": self.substituted(s.id, p), "value": as_list(value),
                 "shape": list(np.shape(value)), "inputs": list(s.inputs), "note": s.note,
+                "quantity": s.quantity, "layer": s.layer, "activation": s.activation,
             })
         out = {"title": self.title, "batch_size": self.batch_size,
                "conventions": dict(self.conventions), "steps": steps,
