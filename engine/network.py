@@ -63,6 +63,8 @@ class Network:
         if self.loss is None:
             return trace
         trace.phase = "loss"
+        trace.info["loss_name"] = self.loss.name
+        trace.info["batch_reduction"] = self.spec.conventions["batch_reduction"]
         trace.info["loss"] = float(self.record_loss(trace, out_id, ""))
         trace.phase = "backward"
         self.backward(trace, out_id)

@@ -46,11 +46,11 @@ def _fits(trace, cand) -> bool:
 
 
 def network_layers(trace) -> tuple[list[int], list[int], int]:
-    """(layers with a W, every layer, the output layer) of a network trace."""
-    dense = sorted({int(s.id[1:].split(".")[0]) for s in trace if re.fullmatch(r"L\d+\.W", s.id)})
-    all_layers = sorted({int(s.id[1:].split(".")[0]) for s in trace if re.fullmatch(r"L\d+\.\w+", s.id)})
-    out = trace.info.get("output_id", f"L{all_layers[-1]}.a" if all_layers else "")
-    last = int(out[1:].split(".")[0]) if re.fullmatch(r"L\d+\.\w+", out or "") else (all_layers or [0])[-1]
+    """(layers with weights, every layer, the output layer) of a network trace, from its typed steps."""
+    dense = sorted({s.layer for s in trace if s.quantity == "weights" and s.phase == "given" and s.layer})
+    all_layers = sorted({s.layer for s in trace if s.layer and s.phase != "given"})
+    out = trace.info.get("output_id")
+    last = trace[out].layer if out in trace and trace[out].layer else (all_layers or [0])[-1]
     return dense, all_layers, last
 
 
@@ -209,8 +209,7 @@ def _steps_for(kind, layer, nums, side, index, new, trace) -> list:
         suffix = "_new" if new else ""
         return _param_candidates(p, kind, layer, nums, index, suffix, dense, trace)
     if kind == "pool":   # the output of a pooling layer
-        return [(f"L{k}.a", index) for k in _all_layer_numbers(trace)
-                if "pooling" in trace[f"L{k}.a"].label]
+        return [(s.id, index) for s in trace if s.quantity == "pool" and s.phase != "after"]
     if kind == "map":    # a conv layer's feature map, after its activation when one follows
         out = []
         for k in dense:
@@ -221,10 +220,6 @@ def _steps_for(kind, layer, nums, side, index, new, trace) -> list:
                 out.append((f"L{k}.z", index))
         return out
     return []
-
-
-def _all_layer_numbers(trace) -> list[int]:
-    return sorted({int(s.id[1:].split(".")[0]) for s in trace if re.fullmatch(r"L\d+\.a", s.id)})
 
 
 def _param_candidates(p, kind, layer, nums, index, suffix, dense, trace) -> list:

@@ -4,18 +4,13 @@ Reads what students type (`0.5(10)`, `2 × 0.3 − 1`, `σ(0.585)`, `[0.5, 0.3]`
 `√2`, `(0.2)²`, `max(0, z)`, `Wᵀ`) into a small tree of nodes that `evaluate` computes with
 NumPy float64. Explicit limits keep hostile input cheap: text length, token count, nesting depth,
 and any overflow or undefined value (9^9^9^9, 1/0, log 0) ends in an ExprError, never a hang.
-The tokenizer lives in engine.expr_tokens and the evaluator in engine.expr_eval; this module
-is the one to import from.
+The tokenizer lives in tokens.py and the evaluator in evaluate.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nn_tutor.engine.expr_eval import CONSTANTS, MAX_ELEMENTS, evaluate
-from nn_tutor.engine.expr_tokens import MAX_CHARS, MAX_TOKENS, ExprError, Token, tokenize
-
-__all__ = ["CONSTANTS", "FUNCTIONS", "MAX_CHARS", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_TOKENS", "ExprError",
-           "Node", "Parser", "Token", "evaluate", "literals", "names", "parse", "tokenize"]
+from nn_tutor.tools.homework.expr.tokens import ExprError, Token, tokenize
 
 MAX_DEPTH = 100        # nesting of brackets, powers, calls and unary signs
 
@@ -33,6 +28,7 @@ class Node:
     children: list = field(default_factory=list)
     signs: list = field(default_factory=list)   # sum: '+'/'-' per child; prod: '*', '/', '⊙', '@'
     depth: int = 1
+    pos: int = -1                               # num: where the number starts in the line read
 
 
 def literals(node: Node) -> list[Node]:
@@ -149,7 +145,7 @@ class Parser:
     def prefix(self) -> Node:
         tok = self.advance()
         if tok.kind == "NUM":
-            return Node("num", tok.value, tok.text, tok.decimals)
+            return Node("num", tok.value, tok.text, tok.decimals, pos=tok.pos)
         if tok.kind == "OP" and tok.text in "+-":
             operand = self.parse_expression(_PREFIX_BP)
             return operand if tok.text == "+" else _node("neg", [operand])
@@ -158,6 +154,13 @@ class Parser:
             return _node("call", [operand], text="sqrt")
         if tok.kind == "LP":
             inner = self.parse_expression(0)
+            if self.tok.kind == "COMMA":           # (0.8, -0.2): a tuple is a vector
+                items = [inner]
+                while self.tok.kind == "COMMA":
+                    self.advance()
+                    items.append(self.parse_expression(0))
+                self.expect("RP", "')'")
+                return _node("vec", items)
             self.expect("RP", "')'")
             return self.postfix_index(inner)
         if tok.kind == "LB":

@@ -1,6 +1,6 @@
 """Parsed arithmetic -> float64 NumPy values, with any overflow or undefined value an ExprError.
 
-`evaluate(node, env, overrides, resolve)` computes a tree from engine.expr; the functions
+`evaluate(node, env, overrides, resolve)` computes a tree from the parser; the functions
 students write (σ, ReLU, exp, ln, max, softmax, σ′ ...) and the constants e and π live here.
 """
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nn_tutor.engine.expr_tokens import ExprError
+from nn_tutor.tools.homework.expr.tokens import ExprError
 from nn_tutor.engine.ops import sigmoid, softmax
 
 if TYPE_CHECKING:
-    from nn_tutor.engine.expr import Node
+    from nn_tutor.tools.homework.expr.parser import Node
 
 MAX_ELEMENTS = 100_000  # elements of any vector/matrix value
 CONSTANTS = {"e": math.e, "pi": math.pi, "π": math.pi}

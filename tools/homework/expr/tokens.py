@@ -1,7 +1,7 @@
 """Student arithmetic -> tokens: numbers with the decimals shown, names, operators, brackets.
 
 Reads what students type (`0.5(10)`, `2 × 0.3 − 1`, `e⁻²`, `½`, `w₁`, `50%`, `√2`, `Wᵀ`) into a flat
-token list for the parser (engine.expr). Length and token-count limits keep hostile input cheap.
+token list for the parser. Length and token-count limits keep hostile input cheap.
 """
 from __future__ import annotations
 

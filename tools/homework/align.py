@@ -1,0 +1,381 @@
+"""Claims -> the step each one states, decided from all the evidence at once, as a teacher reads.
+
+Evidence for a place (a step element, row or block):
+  value     the number equals the step's true value, a computation of it from the student's own
+            earlier numbers, or what a catalogued mistake gives there;
+  operands  the numbers in its expression are the values that step is computed from;
+  name      the student's name for it (net_h1, δ_o1, ∂E/∂w5, w5_new…) may denote that step;
+  context   the words before it name that kind of quantity (loss, gradient, new weight…);
+  place     it comes where the work has got to (not yet written, near the last step pinned);
+  row       a table row's sample / row / column numbers agree with the element.
+A claim is pinned to the best place only when the evidence adds up (`PINNED`) and no other place
+with a different value comes close; otherwise it is left to the arithmetic check or unchecked.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nn_tutor.tools.homework.claims import Claim
+from nn_tutor.tools.homework.ledger import precision
+from nn_tutor.tools.homework.misconceptions import alternatives
+from nn_tutor.tools.homework.names import align_name, is_bare
+from nn_tutor.tools.homework.problem import Place
+from nn_tutor.tools.homework.world import View
+
+PINNED = 3.5          # evidence needed to pin a claim to a step
+MARGIN = 1.0          # ... and by how much it must beat a place with a different value
+NEAR = (-8, 16)       # steps before / after the last pinned one that count as "where the work is"
+
+# context words -> step quantities they speak of
+_CONTEXT = [
+    (r"\b(loss|error|cost|e_total|objective)\b", ("loss", "sample_losses", "error")),
+    (r"\b(new|updated?|becomes?|move[sd]? to|after the (update|step))\b", ("updated_weights", "updated_biases")),
+    (r"\b(gradient|derivative|slope|grad)s?\b", ("grad_weights", "grad_biases", "grad_activation", "delta",
+                                                   "activation_derivative")),
+    (r"\b(delta|error signal|δ)s?\b", ("delta",)),
+    (r"\b(output|outputs|activation|prediction|probabilit(y|ies)|squash|sigmoid of|relu of|tanh of)\b",
+     ("activation", "prediction", "pool")),
+    (r"\b(net input|weighted sum|pre-activation|logits?|gets)\b", ("pre_activation",)),
+    (r"\b(pool(ed|ing)?|max(imum)?)\b", ("pool",)),
+]
+_AGAIN = re.compile(r"\b(again|second (forward )?pass|new weights|after the update|check(ing)?|with these|now)\b")
+
+
+@dataclass
+class Alignment:
+    """Where a claim was pinned and why."""
+
+    place: Place
+    score: float
+    evidence: list[str] = field(default_factory=list)
+    match: str = "none"            # true, carried, mistake, none
+    mistake: object = None         # the Misconception whose value matched
+
+
+class Aligner:
+    """Pins claims to places of one problem, given the student's world so far."""
+
+    def __init__(self, problem, world, ledger):
+        self.problem, self.world, self.ledger = problem, world, ledger
+        self.cursor = 0                      # trace position of the last pinned claim
+        self.tables: dict[int, str] = {}     # a table's rows go to one step: table -> that step
+        self._flat: dict[str, tuple] = {}
+
+    # --- the worlds, flattened over every candidate element ------------------------------------------
+    def flat(self, world: str) -> np.ndarray:
+        p = self.problem
+        if world == "truth":
+            return p.truth_flat
+        key = (world, self.world.version)
+        cached = self._flat.get(world)
+        if cached and cached[0] == key:
+            return cached[1]
+        values, last = [], None
+        for sid, idx in p.elements:
+            if sid != last:
+                arr = self.world.computed(world, sid)
+                last = sid
+            values.append(arr[idx])
+        out = np.asarray(values, dtype=np.float64)
+        self._flat[world] = (key, out)
+        return out
+
+    # --- the decision --------------------------------------------------------------------------------
+    def align(self, claim: Claim, operands: list[set]) -> tuple[Alignment | None, list[Alignment]]:
+        """The place a claim is pinned to (or None) and the places considered, best first."""
+        tol = claim_precision(claim)
+        places = self._candidates(claim, tol, operands)
+        scored = [self._score(claim, place, tol, operands) for place in places]
+        scored.sort(key=lambda a: (-a.score, self.problem.order.get(a.place.sid, 0)))
+        if not scored or scored[0].score < PINNED:
+            return None, scored
+        best = scored[0]
+        for other in scored[1:]:
+            if best.score - other.score >= MARGIN:
+                break
+            if not self._same_value(best.place, other.place):
+                return None, scored
+        self.cursor = self.problem.order.get(best.place.sid, self.cursor)
+        if "table" in claim.statement.hints:
+            self.tables.setdefault(claim.statement.hints["table"], best.place.sid)
+        return best, scored
+
+    def _same_value(self, a: Place, b: Place) -> bool:
+        ta, tb = self.world.truth[a.sid][a.index], self.world.truth[b.sid][b.index]
+        return np.shape(ta) == np.shape(tb) and np.allclose(ta, tb, rtol=1e-9, atol=1e-12)
+
+    # --- candidates ----------------------------------------------------------------------------------
+    def _candidates(self, claim: Claim, tol, operands) -> list[Place]:
+        p = self.problem
+        out: dict[Place, None] = {}
+        if claim.value.ndim == 0:
+            v, t = float(claim.value), float(np.max(tol))
+            T, C = p.truth_flat, self.flat("clean")
+            S, X = self.flat("student"), self.flat("exact")
+            hit = _within(v, T, C, t) | _within(v, S, X, t)
+            for k in np.flatnonzero(hit)[:60]:
+                sid, idx = p.elements[k]
+                out[Place(sid, idx)] = None
+        else:
+            for place in p.slices(claim.value.shape):
+                if self._vector_match(claim, place, tol)[0] >= 0.5:
+                    out[place] = None
+        for place in self._named(claim):
+            out[place] = None
+        for place in self._restated(claim):
+            out[place] = None
+        for place in self._near(claim):
+            out[place] = None
+        return list(out)
+
+    def _named(self, claim: Claim) -> list[Place]:
+        label = claim.label
+        if label is None:
+            return []
+        trace = self.problem.trace
+        found = align_name(label.name, label.index, trace)
+        places = []
+        for sid, idx in found:
+            step = trace[sid]
+            if step.op is None:
+                for alt in (f"{sid}_new", f"after.{sid}"):    # w5 stated again: its updated value
+                    if alt in trace:
+                        places.append(Place(alt, tuple(idx) if idx is not None else ()))
+                continue
+            places.append(Place(sid, tuple(idx) if idx is not None else ()))
+            if _AGAIN.search(claim.statement.context) and f"after.{sid}" in trace:
+                places.append(Place(f"after.{sid}", tuple(idx) if idx is not None else ()))
+        return [self._element(claim, pl) for pl in places if self._fits(claim, pl)]
+
+    def _element(self, claim: Claim, place: Place) -> Place:
+        """A whole step of one element, for a number, is that element: L2.a -> L2.a[0]."""
+        if claim.value.ndim == 0 and not place.index:
+            shape = self.world.truth[place.sid].shape
+            return Place(place.sid, (0,) * len(shape))
+        return place
+
+    def _restated(self, claim: Claim) -> list[Place]:
+        """Places where the student already wrote this very value."""
+        out = []
+        for e in self.ledger.entries:
+            if e.target is None or np.shape(e.value) != np.shape(claim.value):
+                continue
+            if np.allclose(e.value, claim.value, rtol=0, atol=1e-12):
+                out.append(Place(*e.target))
+        return out
+
+    def _fits(self, claim: Claim, place: Place) -> bool:
+        try:
+            part = self.world.truth[place.sid][place.index]
+        except (IndexError, TypeError):
+            return False
+        return np.size(part) == np.size(claim.value)
+
+    def _near(self, claim: Claim) -> list[Place]:
+        """Elements of the steps around where the work has got to (for mistakes and operands)."""
+        p = self.problem
+        lo, hi = self.cursor + NEAR[0], self.cursor + NEAR[1]
+        out = []
+        for s in p.trace:
+            k = p.order[s.id]
+            if s.op is None or s.quantity == "pool_mask" or not lo <= k <= hi:
+                continue
+            if claim.value.ndim == 0:
+                out.extend(Place(s.id, tuple(int(i) for i in idx)) for idx in np.ndindex(self.world.truth[s.id].shape))
+            else:
+                out.extend(pl for pl in p.slices(claim.value.shape) if pl.sid == s.id)
+        return out[:400]
+
+    # --- evidence --------------------------------------------------------------------------------------
+    def _score(self, claim: Claim, place: Place, tol, operands) -> Alignment:
+        a = Alignment(place, 0.0)
+        match = self._value_match(claim, place, tol)
+        if match == "true":
+            a.score += 3
+            a.evidence.append("value: the step's value")
+        elif match == "carried":
+            a.score += 3
+            a.evidence.append("value: follows from the student's earlier numbers")
+        elif match == "restated":
+            a.score += 3.5
+            a.evidence.append("value: what the student wrote for this step before")
+        elif match == "partial":
+            a.score += 1.5
+            a.evidence.append("value: most elements are the step's")
+        a.match = match
+        self._name_evidence(claim, place, a)
+        self._context_evidence(claim, place, a)
+        self._operand_evidence(place, operands, a)
+        self._place_evidence(claim, place, a)
+        if match in ("none", "partial") and a.score + 2 >= PINNED:
+            mistake = self._mistake(claim, place, tol)
+            if mistake is not None:
+                a.score += 2 if match == "none" else 1.5
+                a.match, a.mistake = "mistake", mistake
+                a.evidence.append(f"value: what '{mistake.title}' gives")
+        return a
+
+    def _value_match(self, claim: Claim, place: Place, tol) -> str:
+        own = self.world.own(place.sid)
+        if own is not None:
+            written = own[place.index]
+            if np.all(np.isfinite(written)) and np.shape(written) == np.shape(claim.value) and \
+                    np.allclose(written, claim.value, rtol=0, atol=1e-12):
+                return "restated"
+        if claim.value.ndim:
+            frac, kind = self._vector_match(claim, place, tol)
+            return kind if frac == 1.0 else ("partial" if frac >= 0.5 else "none")
+        w = self.world
+        v = float(claim.value)
+        T = w.truth[place.sid][place.index]
+        C = w.computed("clean", place.sid)[place.index]
+        if _within(v, T, C, float(tol)):
+            return "true"
+        S = w.computed("student", place.sid)[place.index]
+        X = w.computed("exact", place.sid)[place.index]
+        if _within(v, S, X, float(tol)) and tainted(T, C, S, X):
+            return "carried"
+        return "none"
+
+    def _vector_match(self, claim: Claim, place: Place, tol) -> tuple[float, str]:
+        w = self.world
+        try:
+            T = np.ravel(w.truth[place.sid][place.index])
+            C = np.ravel(w.computed("clean", place.sid)[place.index])
+            S = np.ravel(w.computed("student", place.sid)[place.index])
+            X = np.ravel(w.computed("exact", place.sid)[place.index])
+        except (IndexError, TypeError):
+            return 0.0, "none"
+        v = np.ravel(claim.value)
+        if v.shape != T.shape:
+            return 0.0, "none"
+        t = np.ravel(np.broadcast_to(tol, claim.value.shape))
+        true = _within(v, T, C, t)
+        carried = _within(v, S, X, t) & tainted(T, C, S, X)
+        both = true | carried
+        frac = float(np.mean(both))
+        return frac, ("carried" if carried.any() and not true.all() else "true")
+
+    def _name_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
+        label = claim.label
+        if label is None:
+            return
+        named = self._named(claim)
+        if not named:
+            return
+        if place in named:
+            specific = len({(pl.sid, str(pl.index)) for pl in named}) <= 2 and not is_bare(label.name)
+            a.score += 2.5 if specific else (2 if place == named[0] else 1.5)
+            a.evidence.append(f"name: {label.name}")
+        elif any(pl.sid == place.sid for pl in named):
+            a.score += 0.5
+        else:
+            a.score -= 2.5
+            a.evidence.append(f"name {label.name} means another step")
+
+    def _context_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
+        context = claim.statement.context
+        if not context:
+            return
+        quantity = self.problem.trace[place.sid].quantity
+        for pattern, quantities in _CONTEXT:
+            if quantity in quantities and re.search(pattern, context[-60:]):
+                a.score += 1
+                a.evidence.append("context words")
+                return
+
+    def _operand_evidence(self, place: Place, operands: list[set], a: Alignment) -> None:
+        if not operands:
+            return
+        if place.index and any(isinstance(i, slice) for i in place.index):
+            return
+        sources = self.problem.sources(place.sid, place.index)
+        matched = sum(1 for origins in operands if origins & sources)
+        if matched == 0:
+            return
+        share = matched / len(operands)
+        a.score += 2 * share if len(operands) >= 2 else 1.0
+        a.evidence.append(f"operands: {matched} of {len(operands)} are its inputs")
+
+    def _place_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
+        w = self.world
+        own = w.own(place.sid)
+        written = own[place.index] if own is not None else None
+        if written is not None and np.any(np.isfinite(written)):
+            if a.match != "restated":
+                a.score -= 2
+                a.evidence.append("already written with another value")
+                return
+        else:
+            a.score += 0.5
+        k = self.problem.order.get(place.sid, 0)
+        if self.cursor + NEAR[0] <= k <= self.cursor + NEAR[1]:
+            a.score += 0.5
+        self._hint_evidence(claim, place, a)
+
+    def _hint_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
+        """A table's sample, row and column numbers (1-based) against the element's index."""
+        hints = claim.statement.hints
+        index = place.index
+        if not hints or not index:
+            return
+        sample = hints.get("sample")
+        if sample and self.problem.trace.batch_size > 1 and isinstance(index[-1], int):
+            a.score += 1 if index[-1] == sample - 1 else -1
+        row, col = hints.get("row"), hints.get("col")
+        if "table" in hints and row and len(index) >= 2 and isinstance(index[-1], slice):
+            agree = index[-2] == row - 1
+            a.score += 1 if agree else -1
+            table = self.tables.get(hints["table"])
+            if table is not None:
+                a.score += 1 if table == place.sid else -1
+            return
+        if not all(isinstance(i, int) for i in index):
+            return
+        if row and col and len(index) >= 2:
+            agree = index[-2:] == (row - 1, col - 1)
+            a.score += 1.5 if agree else -1.5
+            if agree:
+                a.evidence.append(f"row {row}, column {col}")
+
+    def _mistake(self, claim: Claim, place: Place, tol):
+        """The first catalogued mistake whose value here is the claim's (in the true or the student's
+        world): every element equal to what the mistake gives, and some element not the truth."""
+        truth = np.ravel(self.world.truth[place.sid][place.index])
+        v = np.ravel(claim.value)
+        t = np.ravel(np.broadcast_to(tol, np.shape(claim.value)))
+        if v.shape != truth.shape:
+            return None
+        for name in ("truth", "student"):
+            for m, alt in alternatives(View(self.world, name), place.sid, place.index):
+                alt = np.ravel(alt)
+                if alt.shape == v.shape and np.all(np.abs(alt - v) <= t) and np.any(np.abs(alt - truth) > t):
+                    return m
+        return None
+
+
+def claim_precision(claim: Claim) -> np.ndarray:
+    """Per element: half a unit of the last decimal written (decimals counted as at least 2), or
+    the user's --rtol/--atol when given."""
+    if claim.override is not None:
+        rtol, atol = claim.override
+        return (atol or 0.0) + (rtol or 0.0) * np.abs(claim.value) + 1e-12
+    if claim.value.ndim and claim.parts and len(claim.parts) == claim.value.size:
+        return np.asarray([precision(n.decimals, n.value) for n in claim.parts],
+                          dtype=np.float64).reshape(claim.value.shape)
+    return precision(claim.decimals, claim.value)
+
+
+def _within(v, a, b, tol):
+    """v lies within tol of the interval spanned by a and b (elementwise)."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    return (v >= lo - tol) & (v <= hi + tol) & np.isfinite(lo) & np.isfinite(hi)
+
+
+def tainted(T, C, S, X):
+    """An element the student's wrong values reach: their world moves it away from the clean one."""
+    scale = 1e-9 * (1 + np.abs(T))
+    return (np.abs(S - C) > scale) | (np.abs(X - T) > scale)

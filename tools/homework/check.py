@@ -1,0 +1,243 @@
+"""The checking pipeline for one piece of work: read → claims → align → judge → diagnose → report.
+
+Claims are taken in reading order, because each is judged against the student's own earlier
+numbers: after a claim is judged, its value goes into the student's world (world.py) and the
+ledger (ledger.py), so later steps are recomputed from what the student actually wrote.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from nn_tutor.engine.errors import NNTError
+from nn_tutor.tools.homework.align import Aligner, Alignment, claim_precision
+from nn_tutor.tools.homework.claims import Claim, claims_of
+from nn_tutor.tools.homework.expr import CONSTANTS, ExprError, Node, evaluate, literals, names
+from nn_tutor.tools.homework.judge import Arithmetic, Verdict, judge_arithmetic, judge_pinned, unchecked
+from nn_tutor.tools.homework.ledger import Entry, Ledger, precision
+from nn_tutor.tools.homework.names import align_name, canon
+from nn_tutor.tools.homework.problem import Place, Problem
+from nn_tutor.tools.homework.read import read
+from nn_tutor.tools.homework.report import CheckedClaim, Report
+from nn_tutor.tools.homework.statement import index_text, shown
+from nn_tutor.tools.homework.world import World
+
+_INDEX_WORDS = re.compile(r"\b(question|problem|q|hw|homework|epoch|ep|sample|row|col|column|iteration|iter|it|"
+                          r"step|layer|neuron|unit|figure|part|page|exercise|task|s|node|class|example|point|"
+                          r"case|round|pass|stage|block|window|filter|channel|of|batch|size|the)$")
+
+
+class Checker:
+    """Checks one submission against a problem (or, with no spec, its arithmetic only)."""
+
+    def __init__(self, problem: Problem | None, rtol=None, atol=None):
+        self.problem = problem
+        self.override = (rtol, atol) if rtol is not None or atol is not None else None
+        self.world = World(problem.trace) if problem is not None else None
+        self.ledger = Ledger()
+        self.aligner = Aligner(problem, self.world, self.ledger) if problem is not None else None
+        self.out: list[CheckedClaim] = []
+
+    def run(self, text: str) -> Report:
+        order = 0
+        for stmt in read(text):
+            for claim in claims_of(stmt):
+                order += 1
+                claim.order = order
+                claim.override = self.override
+                self.check(claim)
+        report = Report(sorted(self.out, key=lambda c: (c.line, c.column)))
+        if not report.claims:
+            report.notes.append("no checkable working found: write steps such as "
+                                "'z = 0.15×0.5 + 0.2×0.8 + 0.35 = 0.585'")
+        return report
+
+    # --- one claim -------------------------------------------------------------------------------------
+    def check(self, claim: Claim) -> None:
+        tol = claim_precision(claim)
+        skip = self._not_a_claim(claim, tol)
+        if skip:
+            return
+        arith = self._arithmetic(claim) if claim.computation is not None else None
+        alignment = None
+        if self.aligner is not None:
+            alignment, _ = self.aligner.align(claim, self._origins(claim))
+        if alignment is not None:
+            verdict = judge_pinned(claim, alignment, self.world, arith)
+            truth = self.world.truth[alignment.place.sid][alignment.place.index]
+            self._emit(claim, verdict, alignment.place, truth, alignment)
+        elif arith is not None:
+            verdict = judge_arithmetic(claim, arith)
+            self._emit(claim, verdict, None, verdict.expected)
+        else:
+            self._emit(claim, unchecked("U-unpinned", "could not tell which step this number is; "
+                                                       "name it (e.g. net_h1 = …) or show its computation"),
+                       None, None)
+
+    def check_at(self, claim: Claim, place: Place) -> None:
+        """Judge a claim whose place is given (the structured form's step ids)."""
+        alignment = Alignment(place, 0.0, ["the answer's key names the step"])
+        v = self.aligner._value_match(claim, place, claim_precision(claim)) if claim.value.ndim == 0 else "none"
+        if v == "none" and claim.value.ndim == 0:
+            alignment.mistake = self.aligner._mistake(claim, place, claim_precision(claim))
+        verdict = judge_pinned(claim, alignment, self.world, None)
+        self._emit(claim, verdict, place, self.world.truth[place.sid][place.index], alignment)
+
+    def _not_a_claim(self, claim: Claim, tol) -> bool:
+        """Restated givens, earlier numbers used again, and index numbers are not claims."""
+        if claim.role in ("result", "intermediate"):
+            return False
+        given = self.problem is not None and self.problem.is_given(claim.value, tol)
+        if claim.role == "operand":
+            return given or claim.decimals == 0 or \
+                self.ledger.stated(claim.value, claim.decimals, either_sign=True) is not None
+        context = claim.statement.context
+        if claim.role == "value" and claim.decimals == 0 and (not context or _INDEX_WORDS.search(context)):
+            return True
+        if claim.statement.source == "table" and claim.label is None:
+            return False               # a cell of a table of results: aligned, never taken for a given
+        label = claim.label
+        if label is not None and self.problem is not None:
+            places = align_name(label.name, label.index, self.problem.trace)
+            givens = [(s, i) for s, i in places if self.problem.trace[s].op is None]
+            if givens and len(givens) == len(places):
+                true = np.asarray(self.problem.trace.display(givens[0][0]), dtype=np.float64)
+                true = true if givens[0][1] is None else true[givens[0][1]]
+                if np.size(true) == np.size(claim.value) and \
+                        np.all(np.abs(np.ravel(true) - np.ravel(claim.value)) <= np.ravel(tol)):
+                    return True
+                return False           # a parameter stated with another value: its update, aligned below
+        return given and label is None
+
+    # --- the student's own expression ------------------------------------------------------------------
+    def _arithmetic(self, claim: Claim) -> Arithmetic:
+        node = claim.computation
+        bad, unknown = [False], [False]
+        stmt = claim.statement
+        sample = stmt.hints.get("sample")
+
+        def resolve(own: bool):
+            def get(name):
+                if name in stmt.bindings:
+                    return stmt.bindings[name]
+                entry = self.ledger.named(canon(name), sample) or self.ledger.named(canon(name))
+                if entry is not None:
+                    bad[0] |= entry.bad
+                    return entry.value if own or entry.truth is None else entry.truth
+                value = self._named_value(name, own)
+                if value is None and name not in CONSTANTS:
+                    unknown[0] = True
+                return value
+            return get
+
+        overrides = {}
+        for lit in literals(node):
+            if lit.decimals == 0 and abs(lit.value) <= 10:
+                continue
+            entry = self.ledger.stated(lit.value, lit.decimals, either_sign=True)
+            if entry is not None:
+                bad[0] |= entry.bad
+                if entry.truth is not None and np.ndim(entry.truth) == 0:
+                    overrides[id(lit)] = float(entry.truth) * (1 if entry.value * lit.value >= 0 else -1)
+            elif self.problem is None or not self.problem.is_given(lit.value, precision(lit.decimals, lit.value)):
+                unknown[0] = True
+        try:
+            own = evaluate(node, None, None, resolve(True))
+        except (ExprError, NNTError) as exc:
+            return Arithmetic(None, None, error=str(exc))
+        try:
+            corrected = evaluate(node, None, overrides, resolve(False))
+        except (ExprError, NNTError):
+            corrected = None
+        if np.shape(own) != np.shape(claim.value) and np.size(own) == np.size(claim.value):
+            own = np.reshape(own, np.shape(claim.value))
+            corrected = None if corrected is None else np.reshape(corrected, np.shape(claim.value))
+        if np.shape(own) != np.shape(claim.value):
+            return Arithmetic(None, None, error=f"the expression gives shape {np.shape(own)}, "
+                                                f"the written value {np.shape(claim.value)}")
+        return Arithmetic(own, corrected, bad[0], unknown[0])
+
+    def _named_value(self, name: str, own: bool):
+        """A name the work did not define: a given of the problem, or a step it stands for."""
+        if self.problem is None:
+            return None
+        places = align_name(name, None, self.problem.trace)
+        if not places:
+            return None
+        sid, idx = places[0]
+        step = self.problem.trace[sid]
+        if step.op is None:
+            value = self.world.truth[sid]
+        else:
+            value = self.world.value("student", sid) if own else self.world.truth[sid]
+        return value if idx is None else value[tuple(idx)]
+
+    def _origins(self, claim: Claim) -> list[set]:
+        """For each number or name in the claim's expression, the elements it may be."""
+        if claim.computation is None or self.problem is None:
+            return []
+        out = []
+        for lit in literals(claim.computation):
+            if lit.decimals == 0 and abs(lit.value) <= 10:
+                continue
+            origins = set()
+            entry = self.ledger.stated(lit.value, lit.decimals, either_sign=True)
+            if entry is not None and entry.target is not None and _scalar_index(entry.target[1]):
+                origins.add(entry.target)
+            origins |= self._given_places(lit.value, precision(lit.decimals, lit.value))
+            if origins:
+                out.append(origins)
+        for name in dict.fromkeys(names(claim.computation)):
+            entry = self.ledger.named(canon(name))
+            if entry is not None and entry.target is not None and _scalar_index(entry.target[1]):
+                out.append({entry.target})
+        return out
+
+    def _given_places(self, value: float, tol) -> set:
+        found = set()
+        for s in self.problem.trace:
+            if s.op is not None:
+                continue
+            arr = self.world.truth[s.id]
+            hits = np.abs(np.abs(arr) - abs(value)) <= tol
+            for idx in np.argwhere(hits) if arr.ndim else ([()] if hits else []):
+                found.add((s.id, tuple(int(i) for i in idx)))
+        return found
+
+    # --- recording -------------------------------------------------------------------------------------
+    def _emit(self, claim: Claim, verdict: Verdict, place: Place | None, truth,
+              alignment: Alignment | None = None) -> None:
+        label = claim.label
+        self.out.append(CheckedClaim(
+            claim.line, claim.text[:160], _plain(claim.value), _plain(verdict.expected), verdict.verdict,
+            verdict.misconception, verdict.hint if verdict.verdict != "correct" else "",
+            place.sid if place else None, _index(place.index) if place else None,
+            verdict.hint if verdict.verdict == "unchecked" else "",
+            f"{shown(label.name)}{index_text(label.index)}" if label else "",
+            claim.column, verdict.rule, list(verdict.evidence), _plain(verdict.own), verdict.elements))
+        good = verdict.verdict in ("correct", "rounding")
+        if place is not None and verdict.verdict != "unchecked" and verdict.rule != "V-restated":
+            self.world.write(place.sid, place.index, claim.value, good)
+        name = canon(label.name) if label else None
+        self.ledger.add(Entry(np.asarray(claim.value, dtype=np.float64), claim.decimals,
+                              None if truth is None else np.asarray(truth, dtype=np.float64),
+                              verdict.verdict, (place.sid, place.index) if place else None, claim.line,
+                              name, claim.statement.hints.get("sample")))
+
+
+def _scalar_index(index) -> bool:
+    return isinstance(index, tuple) and all(isinstance(i, int) for i in index)
+
+
+def _index(index: tuple):
+    if not index:
+        return None
+    return tuple(i if isinstance(i, int) else ":" for i in index)
+
+
+def _plain(v):
+    if v is None:
+        return None
+    arr = np.asarray(v, dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else arr.tolist()

@@ -1,0 +1,79 @@
+"""What the work has stated so far: every number judged, and the names it gave them.
+
+The ledger answers the questions a later step raises: is this number one the student wrote before
+(reused, not a new claim), what did a name mean (`out_h1` -> the student's 0.5933, at step L1.a[0]),
+and was that earlier value right. Table rows may bind names per sample (δ of sample 2).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Entry:
+    """A number the student stated and what was decided about it."""
+
+    value: np.ndarray
+    decimals: int
+    truth: np.ndarray | None       # its true value, when known
+    verdict: str                   # correct, rounding, wrong, carried, unchecked
+    target: tuple | None           # (step id, index) it was aligned to
+    line: int
+    name: str | None = None
+    sample: int | None = None
+
+    @property
+    def good(self) -> bool:
+        return self.verdict in ("correct", "rounding")
+
+    @property
+    def bad(self) -> bool:
+        return self.verdict in ("wrong", "carried")
+
+
+def precision(decimals: int, value) -> np.ndarray:
+    """Half a unit of the last written decimal, decimals counted as at least 2; whole numbers are exact."""
+    v = np.abs(np.asarray(value, dtype=np.float64))
+    if decimals <= 0:
+        return 1e-9 * np.maximum(v, 1.0)
+    return 0.5 * 10.0 ** (-max(decimals, 2)) + 1e-12 * v
+
+
+class Ledger:
+    """Numbers and names stated so far, in reading order."""
+
+    def __init__(self):
+        self.entries: list[Entry] = []
+        self.names: dict[tuple[str, int | None], Entry] = {}
+
+    def add(self, entry: Entry) -> None:
+        self.entries.append(entry)
+        if entry.name:
+            self.names[(entry.name, entry.sample)] = entry
+            self.names[(entry.name, None)] = entry
+
+    def named(self, name: str, sample: int | None = None) -> Entry | None:
+        return self.names.get((name, sample)) or (self.names.get((name, None)) if sample is None else None)
+
+    def stated(self, value, decimals: int, either_sign: bool = False) -> Entry | None:
+        """The latest entry whose written value this number repeats (within its own precision);
+        with either_sign, also its magnitude (`w + 0.6·0.09` reuses ∂E/∂w = −0.09)."""
+        v = np.asarray(value, dtype=np.float64)
+        tol = precision(decimals, v)
+        for e in reversed(self.entries):
+            if np.shape(e.value) != np.shape(v) or e.verdict == "unchecked":
+                continue
+            t = np.maximum(tol, precision(e.decimals, e.value))
+            if np.all(np.abs(e.value - v) <= t) or (either_sign and np.all(np.abs(np.abs(e.value) - np.abs(v)) <= t)):
+                return e
+        return None
+
+    def stated_exactly(self, value) -> Entry | None:
+        """The latest entry with exactly this written value."""
+        v = np.asarray(value, dtype=np.float64)
+        for e in reversed(self.entries):
+            if np.shape(e.value) == np.shape(v) and np.allclose(e.value, v, rtol=0, atol=1e-12):
+                return e
+        return None

@@ -1,0 +1,145 @@
+"""A problem as the checker searches it: every step element, their values and what each is computed from.
+
+Built once per spec (a class of 1,000 submissions shares it): the trace, the elements a student may
+state (every computed step, element by element, and the rows and blocks of arrays for written
+vectors and matrices), the given values, and for each element the elements it is computed from
+(found by recomputing the step with one input element made NaN, so no formula is read).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nn_tutor.engine.errors import NNTError
+
+MAX_PROBES = 4_000     # NaN probes per problem; beyond this an input counts as wholly used
+
+
+@dataclass(frozen=True, eq=False)
+class Place:
+    """An element or a slice of a step: `index` is a tuple of ints and slices (() = the whole step)."""
+
+    sid: str
+    index: tuple
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Place) and (self.sid, str(self.index)) == (other.sid, str(other.index))
+
+    def __hash__(self) -> int:
+        return hash((self.sid, str(self.index)))
+
+    def __str__(self) -> str:
+        if not self.index:
+            return self.sid
+        parts = [f"{i}" if isinstance(i, int) else ":" for i in self.index]
+        return f"{self.sid}[{', '.join(parts)}]"
+
+
+@dataclass
+class Problem:
+    """The trace of a spec with the indexes the aligner needs."""
+
+    trace: object
+    order: dict = field(default_factory=dict)          # step id -> position in the trace
+    elements: list = field(default_factory=list)       # (step id, index tuple) of every scalar candidate
+    truth_flat: np.ndarray = None
+    given_values: np.ndarray = None                    # every given number (for "restated given")
+    _sources: dict = field(default_factory=dict)
+    _probes: int = 0
+
+    @classmethod
+    def of(cls, trace) -> "Problem":
+        p = cls(trace)
+        p.order = {s.id: k for k, s in enumerate(trace)}
+        flat = []
+        for s in trace:
+            if s.op is None or s.quantity == "pool_mask":
+                continue
+            value = np.asarray(trace.display(s.id), dtype=np.float64)
+            for idx in np.ndindex(value.shape):
+                p.elements.append((s.id, tuple(int(i) for i in idx)))
+                flat.append(value[idx])
+        p.truth_flat = np.asarray(flat, dtype=np.float64)
+        givens = [np.ravel(np.asarray(trace.display(s.id), dtype=np.float64)) for s in trace if s.op is None]
+        p.given_values = np.concatenate(givens) if givens else np.empty(0)
+        return p
+
+    def is_given(self, value, tol) -> bool:
+        v = np.ravel(np.asarray(value, dtype=np.float64))
+        return bool(v.size) and all(np.any(np.abs(self.given_values - x) <= t)
+                                    for x, t in zip(v, np.broadcast_to(np.ravel(tol), v.shape)))
+
+    def slices(self, shape: tuple) -> list[Place]:
+        """Every place a written array of this shape may be: whole steps, rows, blocks."""
+        want = tuple(n for n in shape if n != 1)
+        out = []
+        for s in self.trace:
+            if s.op is None or s.quantity == "pool_mask":
+                continue
+            full = np.shape(self.trace.display(s.id))
+            if int(np.prod(full)) == int(np.prod(shape)) and tuple(n for n in full if n != 1) == want:
+                out.append(Place(s.id, ()))
+                continue
+            k = len(full) - len(shape)
+            if k > 0 and tuple(full[k:]) == tuple(shape):
+                for prefix in np.ndindex(full[:k]):
+                    out.append(Place(s.id, tuple(int(i) for i in prefix) + (slice(None),) * len(shape)))
+            elif len(shape) == 1 and len(full) >= 2 and full[-1] == shape[0]:
+                for prefix in np.ndindex(full[:-1]):
+                    out.append(Place(s.id, tuple(int(i) for i in prefix) + (slice(None),)))
+        return out
+
+    # --- what an element is computed from ------------------------------------------------------------
+    def sources(self, sid: str, index: tuple, depth: int = 2) -> set:
+        """(step id, element index) pairs the element is computed from, up to `depth` steps back."""
+        out = set()
+        frontier = [(sid, index)]
+        for _ in range(depth):
+            nxt = []
+            for s, idx in frontier:
+                for src in self._direct(s).get(idx, ()):
+                    if src not in out:
+                        out.add(src)
+                        nxt.append(src)
+            frontier = nxt
+        return out
+
+    def _direct(self, sid: str) -> dict:
+        """Output element -> the input elements it depends on (computed once per step)."""
+        if sid in self._sources:
+            return self._sources[sid]
+        trace = self.trace
+        step = trace[sid]
+        found: dict = {}
+        if step.op is None:
+            self._sources[sid] = found
+            return found
+        out_shape = np.shape(trace.display(sid))
+        args = [trace[i].value for i in step.inputs]
+        for j, src in enumerate(step.inputs):
+            disp = np.array(trace.display(src), dtype=np.float64)
+            whole = disp.size > 64 or self._probes > MAX_PROBES
+            for e in np.ndindex(disp.shape):
+                e = tuple(int(i) for i in e)
+                if whole:
+                    for o in np.ndindex(out_shape):
+                        found.setdefault(tuple(int(i) for i in o), set()).add((src, e))
+                    continue
+                probe = disp.copy()
+                probe[e] = np.nan
+                self._probes += 1
+                try:
+                    with np.errstate(all="ignore"):
+                        new = list(args)
+                        new[j] = trace._to_internal(trace[src], probe)
+                        res = np.asarray(trace._to_display(step, np.asarray(step.op.fn(*new), dtype=np.float64)))
+                except (ValueError, IndexError, TypeError, NNTError, FloatingPointError):
+                    continue
+                if res.shape != out_shape:
+                    continue
+                nan = np.isnan(res)
+                for o in (np.argwhere(nan) if nan.ndim else ([()] if nan else [])):
+                    found.setdefault(tuple(int(i) for i in o), set()).add((src, e))
+        self._sources[sid] = found
+        return found

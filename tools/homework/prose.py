@@ -1,0 +1,46 @@
+"""Arithmetic written in words -> symbols: `0.3 times 0 plus 0.5 times 1.75, which is 0.625`.
+
+A name followed by `is` / `becomes` and a number (`delta_o1 is about 0.1088`) states that name's value.
+
+Only words between two pieces of maths are rewritten (`times`, `plus`, `minus`, `divided by`,
+`over`, `squared`), and `which is`, `gives`, `equals`, `comes to` become `=` only after an
+expression and before a number, so prose such as "the error is 0.2" stays prose.
+"""
+from __future__ import annotations
+
+import re
+
+from nn_tutor.tools.homework.notation import Line
+
+_NUM = r"[-−]?\(?\d"
+_OPERATORS = [
+    (re.compile(rf"(?<=[\d)])\s+(?:times|multiplied by)\s+(?={_NUM})"), " × "),
+    (re.compile(rf"(?<=[\d)])\s+plus\s+(?={_NUM})"), " + "),
+    (re.compile(rf"(?<=[\d)])\s+minus\s+(?={_NUM})"), " − "),
+    (re.compile(rf"(?<=[\d)])\s+(?:divided by|over)\s+(?={_NUM})"), " / "),
+    (re.compile(r"(?<=[\d)])\s+squared\b"), "²"),
+]
+_RESULT = re.compile(r"(?<=[\d)²])\s*,?\s+(?:which\s+(?:is|gives|comes\s+to|makes)|that\s+is|gives|giving|equals|"
+                     r"comes\s+to|makes|is)(?:\s+(?:about|roughly|approximately|around|exactly))?\s+"
+                     rf"(?={_NUM})")
+
+
+_NAMED = re.compile(r"(?<![\w.])((?:[A-Za-zα-ωΑ-Ωŷ][\wŷðΛ']*?(?:\d|_[\wŷ]+)|[δηŷσ][\wŷ]*|d[A-Za-z]\w*ðd\w+))\s+"
+                    r"(?:is|was|becomes|equals|comes\s+to|gets)(?:\s+(?:about|roughly|approximately|around|now|then))?"
+                    rf"\s+(?={_NUM})")
+
+
+def word_arithmetic(line: Line) -> Line:
+    """The line with arithmetic words between numbers written as symbols (columns kept)."""
+    if re.search(r"\b(times|multiplied|plus|minus|divided|over|squared)\b", line.text):
+        for pattern, symbol in _OPERATORS:
+            line = line.sub(pattern, symbol)
+    line = line.sub(_NAMED, lambda m: [m.span(1), " = "])
+    return line.sub(_RESULT, lambda m: " = " if _after_arithmetic(line.text, m.start()) else [m.group(0)])
+
+
+def _after_arithmetic(text: str, end: int) -> bool:
+    """The clause before `end` computes something: an operator between two numbers."""
+    start = max(text.rfind(ch, 0, end) for ch in ",;:")
+    clause = text[start + 1:end]
+    return bool(re.search(r"[\d)]\s*[-−+×*·/^²]\s*[-−(]?\s*[\d(]|²|\^\s*\d", clause))

@@ -1,0 +1,269 @@
+"""Student text -> Statements: what the work asserts, line by line, in the order it was written.
+
+A Statement is `label = form = form = …` (the label optional), read from an equation, a table row or a
+sentence. Plain text, Markdown, LaTeX (align rows, `&`, `\\\\`, matrices, tabular) and prose are read
+alike: notation is normalised first (notation.py), tables go through tables.py, word arithmetic
+through prose.py. A number written in prose with no equation becomes a Statement of one form, with
+the words before it as its context. Nothing here knows the problem; readings are judged later.
+"""
+from __future__ import annotations
+
+import re
+from nn_tutor.tools.homework.expr import CONSTANTS, FUNCTIONS, ExprError, Token, tokenize
+from nn_tutor.tools.homework.notation import Line, normalise, uses_decimal_comma
+from nn_tutor.tools.homework.prose import word_arithmetic
+from nn_tutor.tools.homework.statement import Form, Label, Statement, parse_form
+from nn_tutor.tools.homework.tables import find_tables, table_statements
+
+MAX_LINE = 4_000       # characters of one line read as maths
+
+
+def read(text: str) -> list[Statement]:
+    """Every statement of the work, in reading order."""
+    comma = uses_decimal_comma(text)
+    raw_lines = text.splitlines()
+    tables = find_tables(raw_lines)
+    statements: list[Statement] = []
+    skip = set()
+    for table in tables:
+        skip.update(table.lines)
+        statements.extend(table_statements(table, raw_lines, lambda s: normalise(s, comma)))
+    for no, raw in _logical_lines(raw_lines):
+        if no in skip or _structural(raw):
+            continue
+        statements.extend(read_line(no, raw, comma, statements))
+    statements.sort(key=lambda s: s.line)
+    return statements
+
+
+def _logical_lines(lines: list[str]):
+    """(1-based number, text) per line; a LaTeX matrix spanning lines is joined onto its first line."""
+    k = 0
+    while k < len(lines):
+        text, start = lines[k], k
+        while re.search(r"\\begin\{[pbBvV]?matrix\}", text) and \
+                text.count(r"\begin{") > text.count(r"\end{") and k + 1 < len(lines) and k - start < 40:
+            k += 1
+            text += " " + lines[k]
+        yield start + 1, text
+        k += 1
+
+
+_STRUCTURE_RE = re.compile(r"^\s*\\(documentclass|usepackage|begin|end|section|subsection|maketitle|title|"
+                           r"author|date|newpage|noindent|hline|label|vspace|hspace)\b")
+
+
+def _structural(raw: str) -> bool:
+    """LaTeX scaffolding and rules that hold no working."""
+    s = raw.strip()
+    if not s or re.fullmatch(r"[-=_*#~|:\s]{3,}", s):
+        return True
+    m = _STRUCTURE_RE.match(s)
+    return bool(m) and not re.search(r"\\end\{[a-z]*\*?\}\s*\S", s) and "=" not in s.split("}", 1)[-1]
+
+
+# --- one line -------------------------------------------------------------------------------------
+
+def read_line(no: int, raw: str, decimal_comma: bool, before: list[Statement]) -> list[Statement]:
+    """The statements of one line of text (not a table row)."""
+    if len(raw) > MAX_LINE:
+        return []
+    line = word_arithmetic(normalise(_drop_list_mark(raw), decimal_comma))
+    try:
+        tokens = tokenize(line.text, lenient=True)
+    except ExprError:
+        return []
+    out: list[Statement] = []
+    prev = before[-1] if before else None
+    pending = None     # `∂J/∂b = mean of δ = 0.0406`: a label whose value follows after words
+    for clause, context in _clauses(tokens, line.text):
+        if len(clause) == 2 and clause[0].kind == "NAME" and clause[1].kind == "EQ":
+            pending = clause[0]
+            continue
+        if pending is not None and clause and clause[0].kind == "NAME":
+            clause = [pending, Token("EQ", "=", pending.pos)] + clause
+        pending = None
+        stmt = _statement(no, clause, context, line)
+        if stmt is None:
+            continue
+        if stmt.label is None and stmt.forms and stmt.forms[0] is None:
+            # `&= 0.1297` or `= 0.1297`: the row continues the statement above
+            stmt.forms = stmt.forms[1:]
+            target = out[-1] if out else (prev if prev is not None and prev.line >= no - 2 else None)
+            if target is not None and stmt.forms:
+                target.forms.extend(stmt.forms)
+            continue
+        out.append(stmt)
+    return out
+
+
+_LIST_MARK_RE = re.compile(r"^\s*(?:>\s*)*(?:#+\s+|(?:\(?[a-z]\)|\d{1,2}[.)]|[-*+•])\s+)?")
+
+
+def _drop_list_mark(raw: str) -> str:
+    """`- `, `1. `, `(a) `, `## ` at the start of a line are layout; blanks keep the columns."""
+    m = _LIST_MARK_RE.match(raw)
+    return " " * m.end() + raw[m.end():] if m and m.end() else raw
+
+
+_ELLIPSIS = {"…", "⋯"}
+
+
+def _clauses(tokens: list[Token], text: str):
+    """Runs of maths in a line, cut at prose words, ';', arrows and top-level commas that start a
+    new statement, each with the prose words before it (its context)."""
+    toks = tokens[:-1]
+    clauses, cur, depth = [], [], 0
+    sentence_start = 0
+    last_end = 0
+
+    def close(end_pos):
+        nonlocal cur
+        if cur:
+            start = cur[0].pos
+            context = text[sentence_start:start]
+            clauses.append((cur, _words(context)))
+        cur = []
+
+    for k, tok in enumerate(toks):
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        if tok.kind == "OTHER" and tok.text in ".!?" and (nxt is None or nxt.space_before):
+            close(tok.pos)
+            sentence_start = tok.pos + 1
+            depth = 0
+            continue
+        if tok.kind == "OTHER" and tok.text in _ELLIPSIS:
+            cur = []           # an elided expression cannot be checked
+            continue
+        if _is_prose(tok, nxt, cur):
+            if tok.kind == "NAME" and nxt is not None and nxt.kind == "EQ":
+                close(tok.pos)
+                cur = [tok]    # a word directly before '=' names the value: error = 1
+                continue
+            close(tok.pos)
+            depth = 0
+            continue
+        if tok.kind == "SEMI" and depth == 0:
+            close(tok.pos)
+            continue
+        if tok.kind == "COMMA" and depth == 0:
+            if _starts_statement(toks, k + 1) or not _continues_list(cur, nxt):
+                close(tok.pos)
+                continue
+        if tok.kind in ("LP", "LB"):
+            depth += 1
+        elif tok.kind in ("RP", "RB"):
+            depth = max(depth - 1, 0)
+        cur.append(tok)
+        last_end = tok.pos + len(tok.text)
+    close(last_end)
+    return clauses
+
+
+def _words(context: str) -> str:
+    return " ".join(re.findall(r"[A-Za-zα-ωΑ-Ω][A-Za-zα-ωΑ-Ω'-]*|\d+", context.lower()))[-160:]
+
+
+def _is_prose(tok: Token, nxt: Token | None, cur: list[Token]) -> bool:
+    """A word of prose (not a name, function or operator of the maths around it)."""
+    if tok.kind == "OTHER":
+        return tok.text not in ("|",)
+    if tok.kind != "NAME":
+        return False
+    t = tok.text
+    if t in FUNCTIONS and len(t) > 1:
+        calls = nxt is not None and (nxt.kind == "LP" or (nxt.kind == "OP" and nxt.text == "'") or
+                                     (t in ("exp", "ln", "log", "sqrt") and nxt.kind in ("NUM", "NAME")))
+        return not calls
+    if t in FUNCTIONS or t in CONSTANTS:
+        return False
+    if any(ch.isdigit() or ch in "_Λðŷ'" for ch in t) or "ð" in t:
+        return False
+    if len(t) == 1:
+        return False
+    if nxt is not None and (nxt.kind == "EQ" or (nxt.kind == "LB" and not nxt.space_before)):
+        return False   # a word used as a name: error = 1, loss = 0.3, delta[0]
+    return True
+
+
+def _starts_statement(toks: list[Token], k: int) -> bool:
+    """`…, name = …` or `…, name[0] = …`: a comma followed by a new labelled statement."""
+    if k >= len(toks) or toks[k].kind != "NAME":
+        return False
+    j = k + 1
+    if j < len(toks) and toks[j].kind == "LB":
+        while j < len(toks) and toks[j].kind != "RB":
+            j += 1
+        j += 1
+    return j < len(toks) and toks[j].kind == "EQ"
+
+
+def _continues_list(cur: list[Token], nxt: Token | None) -> bool:
+    """`yhat = 0.5, 1, 1.5`: a comma between plain numbers after '=' continues a list of values."""
+    if nxt is None or not cur:
+        return False
+    if nxt.kind not in ("NUM",) and not (nxt.kind == "OP" and nxt.text == "-"):
+        return False
+    eq = max((i for i, t in enumerate(cur) if t.kind == "EQ"), default=None)
+    if eq is None:
+        return False
+    tail = cur[eq + 1:]
+    return bool(tail) and all(t.kind in ("NUM", "COMMA") or (t.kind == "OP" and t.text == "-") for t in tail)
+
+
+def _statement(no: int, clause: list[Token], context: str, line: Line) -> Statement | None:
+    """`label = e0 = e1 …` from a clause's tokens (None when nothing in it reads as maths)."""
+    groups, cur = [], []
+    for tok in clause:
+        if tok.kind == "EQ":
+            groups.append(cur)
+            cur = []
+        else:
+            cur.append(tok)
+    groups.append(cur)
+    if len(groups) == 1:
+        return _bare_numbers(no, groups[0], context, line)
+    label, first = _label(groups[0])
+    forms: list[Form | None] = []
+    if not groups[0]:
+        forms.append(None)                       # `= 0.1297`: continues the statement above
+    elif first:
+        form = parse_form(first, line, prefix_ok=False, tail_ok=True)
+        if form is None:
+            return None
+        forms.append(form)
+    for g_i, group in enumerate(groups[1:], 1):
+        last = g_i == len(groups) - 1
+        form = parse_form(group, line, prefix_ok=last, tail_ok=False)
+        if form is None:
+            if last or not group:
+                break
+            continue          # an unreadable middle form: its neighbours still state the same value
+        forms.append(form)
+    if not [f for f in forms if f is not None]:
+        return None
+    return Statement(no, label, forms, context)
+
+
+def _bare_numbers(no: int, toks: list[Token], context: str, line: Line) -> Statement | None:
+    """A run of maths with no '=' (a number or vector in prose): one statement of one form."""
+    if not any(t.kind == "NUM" for t in toks):
+        return None
+    form = parse_form(toks, line, prefix_ok=True, tail_ok=True)
+    if form is None:
+        return None
+    return Statement(no, None, [form], context, source="prose")
+
+
+def _label(group: list[Token]) -> tuple[Label | None, list[Token]]:
+    """A leading name (with an optional [i, j] index) is the label; otherwise the group is a form."""
+    if not group or group[0].kind != "NAME" or group[0].text in FUNCTIONS:
+        return None, group
+    name, rest = group[0].text, group[1:]
+    if not rest:
+        return Label(name), []
+    if rest[0].kind == "LB" and rest[-1].kind == "RB" and len(rest) > 2 and \
+            all(t.kind in ("NUM", "COMMA") for t in rest[1:-1]) and \
+            all(t.decimals == 0 for t in rest[1:-1] if t.kind == "NUM"):
+        return Label(name, tuple(int(t.value) for t in rest[1:-1] if t.kind == "NUM")), []
+    return None, group

@@ -1,0 +1,100 @@
+"""The reader's output: Statements (label = form = form …) with the Forms they are made of.
+
+read.py and tables.py produce them; claims.py turns them into the numbers the student claims.
+`parse_form` reads a run of tokens into a Form, taking the longest readable part when asked.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from nn_tutor.tools.homework.expr import ExprError, Node, Parser, Token
+from nn_tutor.tools.homework.notation import Line
+
+
+@dataclass(frozen=True)
+class Label:
+    """The name a statement gives its value: `net_h1`, `zΛ1_2`, `dEðdw5`, `w5_new`, with an index."""
+
+    name: str
+    index: tuple | None = None
+
+
+@dataclass
+class Form:
+    """One side of an equals sign: the parsed expression and where its numbers were written."""
+
+    node: Node
+    text: str
+    line: Line            # the normalised line (positions of the node's numbers map to raw columns)
+
+    def column(self, node: Node) -> int:
+        return self.line.col(node.pos) if node.pos >= 0 else self.line.col(0)
+
+
+@dataclass
+class Statement:
+    """What the work asserts at one place: label = forms[0] = forms[1] = …"""
+
+    line: int
+    label: Label | None
+    forms: list[Form]
+    context: str = ""                     # the words before it in its sentence, lower case
+    source: str = "math"                  # math, table or prose
+    bindings: dict = field(default_factory=dict)   # names a table row gives values (x1 -> 0.5)
+    hints: dict = field(default_factory=dict)      # sample / row / column / epoch numbers (1-based)
+
+    @property
+    def text(self) -> str:
+        head = f"{shown(self.label.name)}{index_text(self.label.index)} = " if self.label else ""
+        return head + " = ".join(f.text for f in self.forms)
+
+
+def parse_form(toks: list[Token], line: Line, prefix_ok: bool, tail_ok: bool) -> Form | None:
+    """Parse a token run into a Form; with prefix_ok the longest readable start is taken (trailing
+    words such as `(check: ok)` are left out), with tail_ok the longest readable end."""
+    if not toks:
+        return None
+    node, used = _parse_run(toks)
+    if node is not None and used == len(toks):
+        return _make_form(node, toks, line)
+    if prefix_ok:
+        for cut in range(len(toks) - 1, max(len(toks) - 12, 0), -1):
+            if toks[cut - 1].kind == "OP" and toks[cut - 1].text in "+-*/^⊙@":
+                continue
+            node, used = _parse_run(toks[:cut])
+            if node is not None and used == cut:
+                return _make_form(node, toks[:cut], line)
+    if tail_ok:
+        for start in range(1, min(len(toks), 12)):
+            if toks[start].kind == "OP" and toks[start].text not in "-√":
+                continue
+            node, used = _parse_run(toks[start:])
+            if node is not None and used == len(toks) - start:
+                return _make_form(node, toks[start:], line)
+    return None
+
+
+def _make_form(node: Node, toks: list[Token], line: Line) -> Form:
+    last = toks[-1]
+    text = line.text[toks[0].pos:last.pos + max(len(last.text), 1)].strip()
+    return Form(node, shown(text), line)
+
+
+def _parse_run(toks: list[Token]) -> tuple[Node | None, int]:
+    end = Token("END", "", toks[-1].pos + len(toks[-1].text))
+    parser = Parser(list(toks) + [end])
+    try:
+        return parser.parse_expression(0), parser.i
+    except ExprError:
+        return None, 0
+
+
+def shown(text: str) -> str:
+    """Normalised text back in the notation students read (∂L/∂w5, z^[1], w5_new)."""
+    text = re.sub(r"d([\wŷ']+?)ðd([\wŷ']+)", r"∂\1/∂\2", text)
+    return re.sub(r"Λ(\d+)", r"^[\1]", text)
+
+
+def index_text(index) -> str:
+    return "" if index is None else "[" + ", ".join(str(i) for i in index) + "]"

@@ -1,0 +1,148 @@
+"""The problem's true values and the student's own, step by step: what each written number should be.
+
+A World holds the trace (the truth) and every value the student wrote at a step it was aligned to,
+with whether that value was judged right. From them it recomputes the trace three ways, each step
+from its inputs, then with the student's written values put in:
+  - student: every written value put in (where the student's own numbers lead),
+  - clean:   only the values judged right (what a careful student with the same rounding gets),
+  - exact:   only the values judged wrong or carried (the error alone, on exact numbers).
+`computed(world, step)` is a step's value from its inputs in that world, before the student's
+own value of that step is put in: the value a claim at that step is judged against.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nn_tutor.engine.errors import NNTError
+
+WORLDS = ("student", "clean", "exact")
+SKIPPED = {"pool_mask"}          # steps no student writes (and whose 0/1 values match anything)
+
+
+class World:
+    """The truth of a trace and the student's written values, recomputed lazily after each write."""
+
+    def __init__(self, trace):
+        self.trace = trace
+        self.ids = [s.id for s in trace]
+        self.position = {sid: k for k, sid in enumerate(self.ids)}
+        self.truth = {s.id: np.array(trace.display(s.id), dtype=np.float64) for s in trace}
+        self.written: dict[str, np.ndarray] = {}     # step -> display array, NaN where not written
+        self.good: dict[str, np.ndarray] = {}        # step -> True where the written value was right
+        self._values: dict[str, dict] = {w: {} for w in WORLDS}      # internal values after writes
+        self._computed: dict[str, dict] = {w: {} for w in WORLDS}    # display values before writes
+        self._dirty = {w: 0 for w in WORLDS}
+        self.version = 0                                 # bumped by every write
+        self.candidates = [s.id for s in trace if s.op is not None and s.quantity not in SKIPPED]
+
+    # --- writing ---------------------------------------------------------------------------------
+    def write(self, sid: str, index: tuple, value, good: bool) -> None:
+        """Record the student's value of step `sid` at `index` (a tuple of ints and slices)."""
+        if self.trace[sid].op is None:
+            return                                  # givens are the problem's, never the student's
+        if sid not in self.written:
+            self.written[sid] = np.full(self.truth[sid].shape, np.nan)
+            self.good[sid] = np.zeros(self.truth[sid].shape, dtype=bool)
+        target = self.written[sid][index]
+        self.written[sid][index] = np.asarray(value, dtype=np.float64).reshape(np.shape(target))
+        self.good[sid][index] = good
+        self.version += 1
+        k = self.position[sid]
+        for w in WORLDS:
+            self._dirty[w] = min(self._dirty[w], k) if self._dirty[w] is not None else k
+
+    def own(self, sid: str) -> np.ndarray | None:
+        """What the student wrote for a step (NaN where nothing), or None."""
+        return self.written.get(sid)
+
+    # --- reading the worlds ------------------------------------------------------------------------
+    def computed(self, world: str, sid: str) -> np.ndarray:
+        """Step `sid` recomputed from its inputs in `world` (display shape)."""
+        self._refresh(world)
+        return self._computed[world].get(sid, self.truth[sid])
+
+    def value(self, world: str, sid: str) -> np.ndarray:
+        """Step `sid` in `world` with the student's written values put in (display shape)."""
+        self._refresh(world)
+        step = self.trace[sid]
+        return np.asarray(self.trace._to_display(step, self._values[world][sid]), dtype=np.float64)
+
+    def _refresh(self, world: str) -> None:
+        start = self._dirty[world]
+        if start is None:
+            return
+        values, computed = self._values[world], self._computed[world]
+        for k in range(start, len(self.ids)):
+            step = self.trace[self.ids[k]]
+            sid = step.id
+            if step.op is None:
+                values[sid] = step.value
+                continue
+            try:
+                with np.errstate(all="ignore"):
+                    internal = np.asarray(step.op.fn(*[values[i] for i in step.inputs]), dtype=np.float64)
+            except (ValueError, IndexError, TypeError, NNTError, FloatingPointError):
+                internal = np.asarray(step.value, dtype=np.float64)
+            display = np.array(self.trace._to_display(step, internal), dtype=np.float64)
+            if display.shape != self.truth[sid].shape:
+                display = self.truth[sid].copy()
+            computed[sid] = display
+            written = self.written.get(sid)
+            if written is not None:
+                mask = np.isfinite(written) & self._keeps(world, sid)
+                if mask.any():
+                    display = display.copy()
+                    display[mask] = written[mask]
+                    internal = np.asarray(self.trace._to_internal(step, display), dtype=np.float64)
+            values[sid] = internal
+        self._dirty[world] = None
+
+    def _keeps(self, world: str, sid: str) -> np.ndarray:
+        good = self.good[sid]
+        if world == "student":
+            return np.ones_like(good)
+        return good if world == "clean" else ~good
+
+
+class View:
+    """One world seen as step values, for computing what a mistake would give (misconceptions.py).
+
+    `value(step)` is the step in this world (display shape); `recompute(step, overrides)` computes
+    it from its inputs in this world with some inputs replaced (display values by step id).
+    World "truth" is the trace itself.
+    """
+
+    def __init__(self, world: World, name: str):
+        self.world, self.name, self.trace = world, name, world.trace
+
+    def __contains__(self, sid: str) -> bool:
+        return sid in self.world.truth
+
+    def step(self, sid: str):
+        return self.trace[sid]
+
+    def value(self, sid: str) -> np.ndarray:
+        if self.name == "truth":
+            return self.world.truth[sid]
+        return self.world.value(self.name, sid)
+
+    def _internal(self, sid: str) -> np.ndarray:
+        if self.name == "truth":
+            return self.trace[sid].value
+        self.world._refresh(self.name)
+        return self.world._values[self.name][sid]
+
+    def recompute(self, sid: str, overrides: dict | None = None) -> np.ndarray | None:
+        step = self.trace[sid]
+        if step.op is None:
+            return None
+        overrides = overrides or {}
+        args = [self.trace._to_internal(self.trace[i], overrides[i]) if i in overrides else self._internal(i)
+                for i in step.inputs]
+        try:
+            with np.errstate(all="ignore"):
+                out = np.asarray(step.op.fn(*args), dtype=np.float64)
+        except (ValueError, IndexError, TypeError, NNTError, FloatingPointError):
+            return None
+        out = np.array(self.trace._to_display(step, out), dtype=np.float64)
+        return out if out.shape == self.world.truth[sid].shape else None
