@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nn_tutor.engine.errors import NNTError
-from nn_tutor.engine.layer import Layer, grad_kind, record_activation, record_activation_backward
+from nn_tutor.engine.layer import Layer, batch_mean_expansion, grad_kind, record_activation, record_activation_backward
 from nn_tutor.engine.numfmt import fmt_num
 from nn_tutor.engine.ops import get_activation
 from nn_tutor.engine.trace import Op
@@ -278,7 +278,7 @@ class Conv2DLayer(Layer):
             return z_id
         return record_activation(trace, self.act, z_id, a_id, f"activation of layer {i}'s maps", 0, i)
 
-    def backward(self, trace, grad_out_id, in_id, grad_in_id):
+    def backward(self, trace, grad_out_id, in_id, grad_in_id, batch_mean=1.0):
         i, S, P = self.i, self.spec.stride, self.spec.padding
         kh, kw = self.spec.W.shape[2:]
         if self.has_act:
@@ -288,17 +288,19 @@ class Conv2DLayer(Layer):
         x, delta = trace[in_id].value, trace[delta_id].value   # (m, C_in, H, W), (m, C_out, Ho, Wo)
         prev = "x" if i == 1 else f"a{i - 1}"
         batch = trace.batch_size > 1
-        dW_fn = lambda x, d: conv_filter_grad(x, d, kh, kw, S, P)  # noqa: E731
+        dW_fn = lambda x, d: batch_mean * conv_filter_grad(x, d, kh, kw, S, P)  # noqa: E731
+        db_fn = lambda d: batch_mean * conv_bias_grad(d)                        # noqa: E731
+        over = (", averaged over the batch" if batch_mean != 1.0 else ", summed over the batch") if batch else ""
+        m = trace.batch_size
         trace.add(f"L{i}.dW", f"gradient of the loss for layer {i}'s filters",
                   f"∂L/∂W{i} = {prev} ⋆ δ{i} (correlation of the input with the upstream gradient: "
-                  f"∂L/∂W[c_out,c,u,v] = Σ_{{r,s}} x[c, r·stride+u, s·stride+v]·δ[c_out,r,s]"
-                  + (", summed over the batch)" if batch else ")"),
+                  f"∂L/∂W[c_out,c,u,v] = Σ_{{r,s}} x[c, r·stride+u, s·stride+v]·δ[c_out,r,s]{over})",
                   dW_fn(x, delta), (in_id, delta_id),                 # (C_out, C_in, kh, kw)
-                  Op(dW_fn, "{0} ⋆ {1}", _expand_filter_grad(S, P)), phase="backward",
-                  quantity="grad_weights", layer=i)
+                  Op(dW_fn, "{0} ⋆ {1}", batch_mean_expansion(_expand_filter_grad(S, P), batch_mean, m)),
+                  phase="backward", quantity="grad_weights", layer=i)
         trace.add(f"L{i}.db", f"gradient of the loss for layer {i}'s biases",
-                  f"∂L/∂b{i}[c_out] = Σ_{{r,s}} δ{i}[c_out,r,s]" + (" summed over the batch" if batch else ""),
-                  conv_bias_grad(delta), (delta_id,), Op(conv_bias_grad, "Σ {0}", _expand_bias_grad),
+                  f"∂L/∂b{i}[c_out] = Σ_{{r,s}} δ{i}[c_out,r,s]" + (f" ({over[2:]})" if over else ""),
+                  db_fn(delta), (delta_id,), Op(db_fn, "Σ {0}", batch_mean_expansion(_expand_bias_grad, batch_mean, m)),
                   phase="backward", quantity="grad_biases", layer=i)
         if grad_in_id is None:
             return

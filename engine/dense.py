@@ -1,7 +1,7 @@
 """Dense (fully connected) layer: z = W·a_prev + b, a = f(z), and its backward rules, traced."""
 from __future__ import annotations
 
-from nn_tutor.engine.layer import Layer, grad_kind, record_activation, record_activation_backward
+from nn_tutor.engine.layer import Layer, batch_mean_expansion, grad_kind, record_activation, record_activation_backward
 from nn_tutor.engine.numfmt import fmt_term
 from nn_tutor.engine.ops import get_activation
 from nn_tutor.engine.trace import Op
@@ -53,6 +53,13 @@ def _expand_backprop(inputs, idx, p):
     return _sum_of_products(pairs)
 
 
+def _over_batch(m: int, batch_mean: float) -> str:
+    """How a parameter gradient combines the samples of a batch, for its formula."""
+    if m == 1:
+        return ""
+    return ", averaged over the batch" if batch_mean != 1.0 else ", summed over the batch"
+
+
 def _bias_grad(delta):
     """∂L/∂b = δ summed over the batch: (n_out, m) -> (n_out,)."""
     return delta.sum(axis=1)
@@ -85,18 +92,23 @@ class DenseLayer(Layer):
         record_activation(trace, self.act, z_id, a_id, f"activation of layer {i}", 1, i)
         return a_id
 
-    def backward(self, trace, grad_out_id, in_id, grad_in_id, fused=None):
+    def backward(self, trace, grad_out_id, in_id, grad_in_id, fused=None, batch_mean=1.0):
+        """δ, ∂L/∂W = (1/m)·Σ_samples δ·a_prevᵀ, ∂L/∂b = (1/m)·Σ_samples δ, ∂L/∂a_prev = Wᵀ·δ
+        (batch_mean = 1/m for a batch averaged, 1 when it is summed or m = 1)."""
         i = self.i
         delta_id = record_activation_backward(trace, self.act, f"L{i}.z", f"L{i}.a", grad_out_id, 1, i, fused)
         delta, a_prev = trace[delta_id].value, trace[in_id].value
+        over = _over_batch(trace.batch_size, batch_mean)
+        dW = lambda d, a: batch_mean * _outer(d, a)   # noqa: E731
+        db = lambda d: batch_mean * _bias_grad(d)     # noqa: E731
         trace.add(f"L{i}.dW", f"gradient of the loss for layer {i}'s weights",
-                  f"∂L/∂W{i} = δ{i}·a{i - 1}ᵀ (outer product" +
-                  (", summed over the batch)" if trace.batch_size > 1 else ")"),
-                  _outer(delta, a_prev), (delta_id, in_id), Op(_outer, "{0} ⊗ {1}", _expand_outer),
+                  f"∂L/∂W{i} = δ{i}·a{i - 1}ᵀ (outer product{over})",
+                  dW(delta, a_prev), (delta_id, in_id),
+                  Op(dW, "{0} ⊗ {1}", batch_mean_expansion(_expand_outer, batch_mean, trace.batch_size)),
                   phase="backward", quantity="grad_weights", layer=i)
         trace.add(f"L{i}.db", f"gradient of the loss for layer {i}'s biases",
-                  f"∂L/∂b{i} = δ{i}" + (" summed over the batch" if trace.batch_size > 1 else ""),
-                  _bias_grad(delta), (delta_id,), Op(_bias_grad, "Σ {0}"), phase="backward",
+                  f"∂L/∂b{i} = δ{i}" + (f" ({over[2:]})" if over else ""),
+                  db(delta), (delta_id,), Op(db, "Σ {0}"), phase="backward",
                   quantity="grad_biases", layer=i)
         if grad_in_id is not None:
             W_id = f"L{i}.W"

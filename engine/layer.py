@@ -27,6 +27,13 @@ def grad_id_for(out_id: str) -> str:
     return f"{stem}.delta" if name == "z" else f"{stem}.d{name}"
 
 
+def batch_mean_expansion(expand, batch_mean: float, m: int):
+    """A parameter gradient's element expansion with the batch mean written in front: (1/3)·(…)."""
+    if batch_mean == 1.0:
+        return expand
+    return lambda inputs, idx, p: f"(1/{m})·({expand(inputs, idx, p)})"
+
+
 def grad_kind(grad_id: str, layer: int) -> dict:
     """The typed fields of a gradient step made by grad_id_for: δ for a z, else ∂L/∂a."""
     return {"quantity": "delta" if grad_id.endswith(".delta") else "grad_activation", "layer": layer}

@@ -140,22 +140,25 @@ class Network:
         """Record ∂L/∂ŷ, then every layer's gradients from the last layer back to the first."""
         loss, r, m = self.loss, self.reduce, self.spec.batch_size
         grad_id = grad_id_for(out_id)
-        factor = "" if m == 1 else (" · (1/m)" if r != 1.0 else "")
-        scale = "" if r == 1.0 else f"(1/{m})·"
-        trace.add(grad_id, "gradient of the loss for the prediction ŷ", loss.gradient_formula + factor,
-                  loss.grad(trace[out_id].value, trace["y"].value) * r, (out_id, "y"),
-                  Op(lambda yh, y: loss.grad(yh, y) * r, scale + loss.grad_template.format("ŷ", "y") +
-                     " with ŷ = {0}, y = {1}",
-                     lambda inp, idx, p: scale + loss.grad_template.format(fmt_term(inp[0][idx], p),
-                                                                           fmt_term(inp[1][idx], p))), 1,
+        per_sample = " (each sample's own loss; the batch mean is taken at ∂L/∂W and ∂L/∂b)" \
+            if m > 1 and r != 1.0 else ""
+        trace.add(grad_id, "gradient of the loss for the prediction ŷ" + (", per sample" if m > 1 else ""),
+                  loss.gradient_formula + per_sample,
+                  loss.grad(trace[out_id].value, trace["y"].value), (out_id, "y"),
+                  Op(lambda yh, y: loss.grad(yh, y), loss.grad_template.format("ŷ", "y") + " with ŷ = {0}, y = {1}",
+                     lambda inp, idx, p: loss.grad_template.format(fmt_term(inp[0][idx], p),
+                                                                   fmt_term(inp[1][idx], p))), 1,
                   quantity="grad_activation", layer=self.layers[-1].i)
-        fused = (loss.name, lambda yh, y: (yh - y) * r) if self.fused_output() else None
+        fused = (loss.name, lambda yh, y: yh - y) if self.fused_output() else None
         for idx in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[idx]
             in_id = "x" if idx == 0 else self._out_id(idx - 1)
             grad_in = None if idx == 0 else grad_id_for(in_id)
             if layer.kind == "dense":
-                layer.backward(trace, grad_id, in_id, grad_in, fused if idx == len(self.layers) - 1 else None)
+                layer.backward(trace, grad_id, in_id, grad_in, fused if idx == len(self.layers) - 1 else None,
+                               batch_mean=r)
+            elif layer.kind == "conv2d":
+                layer.backward(trace, grad_id, in_id, grad_in, batch_mean=r)
             else:
                 layer.backward(trace, grad_id, in_id, grad_in)
             grad_id = grad_in
@@ -255,6 +258,43 @@ def walk_network(data: dict, options) -> Trace:
     optimum = closed_form_optimum(spec)
     if optimum is not None:
         trace.tables.append(optimum)
+    return trace
+
+
+def chained_iterations(data: dict, iterations: int) -> Trace:
+    """One trace of several training steps, for following work that keeps going.
+
+    Iteration 1 has the usual ids; iteration k ≥ 2 has them prefixed `it{k}.`, and its parameters are
+    steps computed from the previous iteration's update (identity), so a value changed in an earlier
+    iteration flows through every later one when the trace is recomputed.
+    """
+    spec = parse_network(data, None, None, None)
+    if spec.loss is None or spec.learning_rate is None:
+        raise NNTError("following several iterations needs a loss, a target and a learning_rate in the spec")
+    net = Network(spec)
+    trace = Trace(spec.title or "Network walkthrough", spec.batch_size, _conventions_shown(spec))
+    trace.notes.extend(spec.notes)
+    if spec.classes:
+        trace.info["classes"] = list(spec.classes)
+    net.step(trace)
+    previous, before = trace, ""
+    for k in range(2, int(iterations) + 1):
+        net.apply_update(previous)
+        nxt = Trace(batch_size=spec.batch_size)
+        net.step(nxt)
+        prefix = f"it{k}."
+        for step in nxt:
+            inputs = tuple(prefix + i for i in step.inputs)
+            if step.op is None and step.quantity in ("weights", "biases"):
+                source = f"{before}{step.id}_new"
+                trace.add(prefix + step.id, f"{step.label} at the start of iteration {k}",
+                          f"{step.formula} (after iteration {k - 1})", step.value, (source,),
+                          Op(lambda v: v, "{0}"), phase="update", quantity=step.quantity, layer=step.layer)
+                continue
+            trace.add(prefix + step.id, f"iteration {k}: {step.label}", step.formula, step.value, inputs,
+                      step.op, step.batch_axis, step.note, step.phase,
+                      quantity=step.quantity, layer=step.layer, activation=step.activation)
+        previous, before = nxt, prefix
     return trace
 
 

@@ -41,17 +41,35 @@ def read_text(data: bytes, source: str = "input") -> str:
         raise NNTError(f"{source} is not UTF-8 text; save it as UTF-8 plain text or Markdown") from None
 
 
-def problem_for(spec: dict):
-    """The searchable problem of a spec (built once per spec and kept)."""
+def problem_for(spec: dict, iterations: int = 1):
+    """The searchable problem of a spec over this many training steps (built once and kept)."""
     from nn_tutor.engine.kinds import walk
     from nn_tutor.tools.homework.problem import Problem
 
-    key = json.dumps(spec, sort_keys=True, default=str)
+    key = json.dumps(spec, sort_keys=True, default=str) + f"#{iterations}"
     if key not in _PROBLEMS:
         if len(_PROBLEMS) > 16:
             _PROBLEMS.clear()
-        _PROBLEMS[key] = Problem.of(walk(spec))
+        if iterations > 1 and spec.get("kind", "network") == "network":
+            from nn_tutor.engine.network import chained_iterations
+            trace = chained_iterations(spec, iterations)
+        else:
+            trace = walk(spec)
+        _PROBLEMS[key] = Problem.of(trace)
     return _PROBLEMS[key]
+
+
+_ORDINALS = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "two": 2, "three": 3}
+
+
+def iterations_in(text: str) -> int:
+    """How many training steps the work goes through (iteration 2, a second iteration, it 3: …), at most 4."""
+    import re
+
+    found = [int(m.group(1)) for m in re.finditer(r"(?i)\b(?:iteration|iter|it|step|round)\s*[#:=]?\s*(\d)\b", text)]
+    found += [_ORDINALS[m.group(1).lower()] for m in
+              re.finditer(r"(?i)\b(second|2nd|third|3rd|fourth|4th|two|three)\s+(?:iterations?|steps?|rounds?|updates?)\b", text)]
+    return max([1] + [n for n in found if n <= 4])
 
 
 def check_text(text: str, spec: dict | None = None, rtol=None, atol=None) -> Report:
@@ -72,7 +90,7 @@ def check_text(text: str, spec: dict | None = None, rtol=None, atol=None) -> Rep
     for name, v in (("rtol", rtol), ("atol", atol)):
         if v is not None and (not np.isfinite(v) or v < 0):
             raise NNTError(f"--{name} must be a number ≥ 0; got {v}")
-    problem = problem_for(spec) if spec is not None else None
+    problem = problem_for(spec, iterations_in(text)) if spec is not None else None
     return Checker(problem, rtol, atol).run(text)
 
 

@@ -26,7 +26,7 @@ from nn_tutor.tools.homework.problem import Place
 from nn_tutor.tools.homework.world import View
 
 PINNED = 3.5          # evidence needed to pin a claim to a step
-MARGIN = 1.0          # ... and by how much it must beat a place with a different value
+MARGIN = 0.75         # ... and by how much it must beat a place with a different value
 NEAR = (-8, 16)       # steps before / after the last pinned one that count as "where the work is"
 
 # context words -> step quantities they speak of
@@ -51,8 +51,10 @@ class Alignment:
     place: Place
     score: float
     evidence: list[str] = field(default_factory=list)
-    match: str = "none"            # true, carried, mistake, none
+    match: str = "none"            # true, carried, restated, partial, mistake, none
     mistake: object = None         # the Misconception whose value matched
+    named: bool = False            # the student's name or words speak of this step
+    operands: bool = False         # the numbers of its expression are this step's inputs
 
 
 class Aligner:
@@ -98,7 +100,8 @@ class Aligner:
                 break
             if not self._same_value(best.place, other.place):
                 return None, scored
-        self.cursor = self.problem.order.get(best.place.sid, self.cursor)
+        if best.match != "restated":
+            self.cursor = self.problem.order.get(best.place.sid, self.cursor)
         if "table" in claim.statement.hints:
             self.tables.setdefault(claim.statement.hints["table"], best.place.sid)
         return best, scored
@@ -142,12 +145,12 @@ class Aligner:
             step = trace[sid]
             if step.op is None:
                 for alt in (f"{sid}_new", f"after.{sid}"):    # w5 stated again: its updated value
-                    if alt in trace:
-                        places.append(Place(alt, tuple(idx) if idx is not None else ()))
+                    for same in self.problem.repeats.get(alt, []):
+                        places.append(Place(same, tuple(idx) if idx is not None else ()))
                 continue
-            places.append(Place(sid, tuple(idx) if idx is not None else ()))
-            if _AGAIN.search(claim.statement.context) and f"after.{sid}" in trace:
-                places.append(Place(f"after.{sid}", tuple(idx) if idx is not None else ()))
+            for same in self.problem.repeats.get(sid, [sid]):     # the same step in later passes
+                places.append(Place(same, tuple(idx) if idx is not None else ()))
+        places = list(dict.fromkeys(places))
         return [self._element(claim, pl) for pl in places if self._fits(claim, pl)]
 
     def _element(self, claim: Claim, place: Place) -> Place:
@@ -210,7 +213,8 @@ class Aligner:
         self._context_evidence(claim, place, a)
         self._operand_evidence(place, operands, a)
         self._place_evidence(claim, place, a)
-        if match in ("none", "partial") and a.score + 2 >= PINNED:
+        if match in ("none", "partial") and a.score + 2 >= PINNED and \
+                (a.named or a.operands or claim.role in ("result", "definition") or claim.statement.hints):
             mistake = self._mistake(claim, place, tol)
             if mistake is not None:
                 a.score += 2 if match == "none" else 1.5
@@ -270,6 +274,7 @@ class Aligner:
             specific = len({(pl.sid, str(pl.index)) for pl in named}) <= 2 and not is_bare(label.name)
             a.score += 2.5 if specific else (2 if place == named[0] else 1.5)
             a.evidence.append(f"name: {label.name}")
+            a.named = True
         elif any(pl.sid == place.sid for pl in named):
             a.score += 0.5
         else:
@@ -285,6 +290,7 @@ class Aligner:
             if quantity in quantities and re.search(pattern, context[-60:]):
                 a.score += 1
                 a.evidence.append("context words")
+                a.named = True
                 return
 
     def _operand_evidence(self, place: Place, operands: list[set], a: Alignment) -> None:
@@ -299,6 +305,7 @@ class Aligner:
         share = matched / len(operands)
         a.score += 2 * share if len(operands) >= 2 else 1.0
         a.evidence.append(f"operands: {matched} of {len(operands)} are its inputs")
+        a.operands = True
 
     def _place_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
         w = self.world
@@ -311,9 +318,7 @@ class Aligner:
                 return
         else:
             a.score += 0.5
-        k = self.problem.order.get(place.sid, 0)
-        if self.cursor + NEAR[0] <= k <= self.cursor + NEAR[1]:
-            a.score += 0.5
+        a.score += _sequence(self.problem.order.get(place.sid, 0) - self.cursor)
         self._hint_evidence(claim, place, a)
 
     def _hint_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
@@ -355,6 +360,17 @@ class Aligner:
                 if alt.shape == v.shape and np.all(np.abs(alt - v) <= t) and np.any(np.abs(alt - truth) > t):
                     return m
         return None
+
+
+def _sequence(d: int) -> float:
+    """Work runs in the trace's order: a step just after the last one pinned is likeliest."""
+    if 0 <= d <= 3:
+        return 1.5
+    if 3 < d <= 8:
+        return 0.75
+    if 8 < d <= NEAR[1] or NEAR[0] <= d < 0:
+        return 0.25
+    return -0.5
 
 
 def claim_precision(claim: Claim) -> np.ndarray:

@@ -28,6 +28,10 @@ _INDEX_WORDS = re.compile(r"\b(question|problem|q|hw|homework|epoch|ep|sample|ro
                           r"case|round|pass|stage|block|window|filter|channel|of|batch|size|the)$")
 
 
+_COMPUTED_CONTEXT = re.compile(r"\b(loss|errors?|cost|gradient|derivative|output|new|updated|delta|sum|mean|"
+                               r"total|becomes?|gives?|got|get|result)\b")
+
+
 class Checker:
     """Checks one submission against a problem (or, with no spec, its arithmetic only)."""
 
@@ -63,6 +67,10 @@ class Checker:
         alignment = None
         if self.aligner is not None:
             alignment, _ = self.aligner.align(claim, self._origins(claim))
+        if alignment is not None and alignment.match == "mistake" and not alignment.named and arith is not None:
+            plain = judge_arithmetic(claim, arith)
+            if plain.verdict in ("correct", "rounding"):
+                alignment = None    # right numbers, right arithmetic: an intermediate of the student's own
         if alignment is not None:
             verdict = judge_pinned(claim, alignment, self.world, arith)
             truth = self.world.truth[alignment.place.sid][alignment.place.index]
@@ -107,8 +115,11 @@ class Checker:
                 if np.size(true) == np.size(claim.value) and \
                         np.all(np.abs(np.ravel(true) - np.ravel(claim.value)) <= np.ravel(tol)):
                     return True
+                if claim.value.ndim == 0 and claim.statement.source == "table" and \
+                        np.any(np.abs(np.ravel(true) - claim.value) <= tol):
+                    return True        # a table column restating an input or target, sample by sample
                 return False           # a parameter stated with another value: its update, aligned below
-        return given and label is None
+        return given and label is None and not _COMPUTED_CONTEXT.search(context[-40:])
 
     # --- the student's own expression ------------------------------------------------------------------
     def _arithmetic(self, claim: Claim) -> Arithmetic:
@@ -125,9 +136,13 @@ class Checker:
                 if entry is not None:
                     bad[0] |= entry.bad
                     return entry.value if own or entry.truth is None else entry.truth
+                parts = self.ledger.elements_of(canon(name))
+                if parts:                       # δ^(2) after δ^(2)_1 and δ^(2)_2 were stated
+                    bad[0] |= any(e.bad for e in parts)
+                    return np.asarray([e.value if own or e.truth is None else e.truth for e in parts])
                 value = self._named_value(name, own)
-                if value is None and name not in CONSTANTS:
-                    unknown[0] = True
+                if name not in CONSTANTS and (value is None or not self._given_name(name)):
+                    unknown[0] = True     # a name the work never gave a value: not the student's own
                 return value
             return get
 
@@ -156,7 +171,27 @@ class Checker:
         if np.shape(own) != np.shape(claim.value):
             return Arithmetic(None, None, error=f"the expression gives shape {np.shape(own)}, "
                                                 f"the written value {np.shape(claim.value)}")
-        return Arithmetic(own, corrected, bad[0], unknown[0])
+        return Arithmetic(own, corrected, bad[0], unknown[0], broken_link=self._broken_link(claim, resolve(True)))
+
+    def _broken_link(self, claim: Claim, resolve) -> str:
+        """The first `a = b` of the claim's chain (before its result) that does not hold, as text."""
+        links = claim.links
+        for before, after in zip(links, links[1:]):
+            try:
+                a, b = evaluate(before, None, None, resolve), evaluate(after, None, None, resolve)
+                slack = _spread(before, resolve) + _spread(after, resolve)
+            except (ExprError, NNTError):
+                continue
+            if np.shape(a) == np.shape(b) and np.any(np.abs(a - b) > slack + 1e-9 * (1 + np.abs(a))):
+                return f"the step to {_short(after)} does not hold: the line before gives {_short_value(a)}"
+        return ""
+
+    def _given_name(self, name: str) -> bool:
+        """The name denotes one given value of the problem (w5, x1, η)."""
+        if self.problem is None:
+            return False
+        places = align_name(name, None, self.problem.trace)
+        return len(places) == 1 and self.problem.trace[places[0][0]].op is None
 
     def _named_value(self, name: str, own: bool):
         """A name the work did not define: a given of the problem, or a step it stands for."""
@@ -224,6 +259,29 @@ class Checker:
                               None if truth is None else np.asarray(truth, dtype=np.float64),
                               verdict.verdict, (place.sid, place.index) if place else None, claim.line,
                               name, claim.statement.hints.get("sample")))
+
+
+def _spread(node: Node, resolve) -> np.ndarray:
+    """How far an expression moves when each decimal it shows moves by half a unit (its rounding)."""
+    base = evaluate(node, None, None, resolve)
+    total = np.zeros_like(np.asarray(base, dtype=np.float64))
+    for lit in literals(node)[:40]:
+        if lit.decimals == 0:
+            continue
+        moved = evaluate(node, None, {id(lit): lit.value + precision(lit.decimals, lit.value)}, resolve)
+        if np.shape(moved) == np.shape(base):
+            total = total + np.abs(moved - base)
+    return total
+
+
+def _short(node: Node) -> str:
+    vals = [l.text for l in literals(node)][:6]
+    return " + ".join(vals) if node.kind == "sum" else ", ".join(vals) or "the next form"
+
+
+def _short_value(v) -> str:
+    from nn_tutor.engine.numfmt import fmt_array
+    return fmt_array(np.asarray(v, dtype=np.float64), 4)
 
 
 def _scalar_index(index) -> bool:

@@ -35,6 +35,8 @@ class Claim:
     order: int = 0                  # reading order
     parts: list = field(default_factory=list)   # literal nodes of a vector claim, in order
     override: tuple | None = None   # the user's (rtol, atol), replacing the shown-decimals rule
+    links: list = field(default_factory=list)   # a result's chain: the forms before it that no
+                                                # other claim accounts for (each must equal the next)
 
     @property
     def label(self) -> Label | None:
@@ -73,6 +75,7 @@ def claims_of(stmt: Statement) -> list[Claim]:
     out: list[Claim] = []
     forms = stmt.forms
     lits = [literal_value(f.node) for f in forms]
+    start = 0                      # the first form of the chain the next result answers for
     for k, form in enumerate(forms):
         lit = lits[k]
         if lit is not None:
@@ -80,7 +83,10 @@ def claims_of(stmt: Statement) -> list[Claim]:
                 role = "definition" if stmt.label is not None else "value"
                 out.append(_claim(stmt, form, lit, role, None))
             else:
-                out.append(_claim(stmt, form, lit, "result", forms[k - 1].node))
+                claim = _claim(stmt, form, lit, "result", forms[k - 1].node)
+                claim.links = [f.node for f in forms[start:k]]
+                out.append(claim)
+            start = k
             continue
         if k == 0:
             out.extend(_operands(stmt, form, form.node))
@@ -92,6 +98,7 @@ def claims_of(stmt: Statement) -> list[Claim]:
                 continue
             value = literal_value(number)
             out.append(_claim(stmt, form, value, "intermediate", counterpart, number))
+            start = k
         out.extend(c for c in _operands(stmt, form, form.node) if id(c.literal) not in paired)
     return out
 
@@ -105,14 +112,31 @@ def _claim(stmt: Statement, form: Form, lit, role: str, computation: Node | None
 
 
 def _operands(stmt: Statement, form: Form, node: Node) -> list[Claim]:
-    """The numbers written inside an expression (exponents and small whole numbers excluded)."""
+    """The numbers written inside an expression (exponents and small whole numbers excluded),
+    with the sign written right before them: `(−0.2603)·0.2305` claims −0.2603."""
     out = []
-    for n in literals(node):
+    for n, sign in signed_literals(node):
         if n.decimals == 0 and abs(n.value) <= 10:
             continue          # 1 − a, 2(ŷ − y), x²: structure, not a claimed value
-        out.append(_claim(stmt, form, (np.asarray(n.value, dtype=np.float64), n.decimals, [n]),
+        out.append(_claim(stmt, form, (np.asarray(sign * n.value, dtype=np.float64), n.decimals, [n]),
                           "operand", None, n))
     return out
+
+
+def signed_literals(node: Node, sign: float = 1.0):
+    """(number, sign) for every number in an expression; a number negated as a whole is negative."""
+    if node.kind == "num":
+        yield node, sign
+        return
+    if node.kind == "neg":
+        yield from signed_literals(node.children[0], -sign)
+        return
+    if node.kind == "sum":
+        for s, c in zip(node.signs, node.children):
+            yield from signed_literals(c, sign * (-1 if s == "-" and c.kind == "num" else 1))
+        return
+    for c in node.children:
+        yield from signed_literals(c, 1.0)
 
 
 def pair_forms(before: Node, after: Node) -> list[tuple[Node, Node]]:
@@ -136,10 +160,11 @@ def pair_forms(before: Node, after: Node) -> list[tuple[Node, Node]]:
 
 
 def bare_product(node: Node) -> bool:
-    """A product of written numbers only (a term of a substitution such as 0.5·0.52), or one number."""
+    """A product of written numbers only (a term of a substitution such as 0.5·0.52), one number, or
+    a name the number stands in for (`out_h1 × … = 0.52248 × …` substitutes a value)."""
     if node.kind == "neg":
         return bare_product(node.children[0])
-    if node.kind == "num":
+    if node.kind in ("num", "name", "index"):
         return True
     if node.kind == "prod" and all(s in ("*",) for s in node.signs[1:]):
         return all(c.kind == "num" or (c.kind == "neg" and c.children[0].kind == "num") for c in node.children)

@@ -62,10 +62,12 @@ class Arithmetic:
     bad_operand: bool = False          # an operand was judged wrong or carried
     unknown_operand: bool = False      # an operand could not be checked
     error: str = ""                    # why it could not be computed
+    broken_link: str = ""              # an earlier `= …` of its chain that does not hold
 
     def gives(self, value, tol) -> bool:
-        """Does the expression give the written value (from the numbers shown, or what they stand for)?"""
-        if self.own is None:
+        """Does the expression give the written value (from the numbers shown, or what they stand
+        for), and does every earlier link of its chain hold?"""
+        if self.own is None or self.broken_link:
             return False
         other = self.corrected if self.corrected is not None and not self.bad_operand else self.own
         try:
@@ -98,19 +100,23 @@ def judge_pinned(claim: Claim, a: Alignment, world, arith: Arithmetic | None) ->
         base.elements = kinds.tolist()
     if verdict != "wrong":
         return base
+    if arith is not None and arith.own is not None and arith.gives(v, t) and arith.bad_operand and \
+            arith.corrected is not None and np.shape(arith.corrected) == np.shape(v) and \
+            np.all(np.abs(arith.corrected - T) <= t + 1e-9 * (1 + np.abs(T))):
+        base.verdict, base.rule = "carried", "A-carried"    # the right formula on an earlier wrong value
+        base.elements = None
+        return base
     if a.mistake is not None:
         base.rule, base.misconception = "W-mistake", a.mistake.name
         base.hint = f"{a.mistake.title}: {a.mistake.hint}"
         return base
-    if arith is not None and arith.own is not None:
-        if arith.gives(v, t) and arith.bad_operand:
-            base.verdict, base.rule = "carried", "A-carried"
-            base.elements = None
-            return base
-        if not arith.gives(v, t):
-            base.rule, base.misconception = "W-arithmetic", "arithmetic_slip"
-            base.hint = f"{_fmt(arith.own)} is what the expression gives, not {_fmt(v)}"
-            return base
+    if arith is not None and arith.own is not None and not arith.gives(v, t) and \
+            (not arith.unknown_operand or arith.broken_link):
+        base.rule, base.misconception = "W-arithmetic", "arithmetic_slip"
+        base.hint = arith.broken_link or f"{_fmt(arith.own)} is what the expression gives, not {_fmt(v)}"
+        return base
+    if not a.named and arith is not None and arith.own is not None:
+        return judge_arithmetic(claim, arith)    # pinned by place alone: its own arithmetic decides
     base.hint = (f"this should be {_fmt(T)}" + ("" if np.allclose(S, T) else
                                                   f" (from your own earlier numbers: {_fmt(S)})"))
     return base
@@ -123,8 +129,11 @@ def judge_arithmetic(claim: Claim, arith: Arithmetic) -> Verdict:
     if arith.own is None:
         return Verdict("unchecked", "U-uncomputable", hint=arith.error)
     if not arith.gives(v, tol):
+        if arith.unknown_operand and not arith.broken_link:
+            return Verdict("unchecked", "U-unknown-inputs", arith.corrected, arith.own,
+                           hint="the expression uses numbers or names whose values could not be told")
         return Verdict("wrong", "W-arithmetic", arith.corrected, arith.own, "arithmetic_slip",
-                       f"the expression gives {_fmt(arith.own)}, not {_fmt(v)}")
+                       arith.broken_link or f"the expression gives {_fmt(arith.own)}, not {_fmt(v)}")
     if arith.bad_operand:
         return Verdict("carried", "A-carried", arith.corrected, arith.own,
                        hint="follows correctly from an earlier wrong value (not counted again)")

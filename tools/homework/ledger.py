@@ -57,6 +57,19 @@ class Ledger:
     def named(self, name: str, sample: int | None = None) -> Entry | None:
         return self.names.get((name, sample)) or (self.names.get((name, None)) if sample is None else None)
 
+    def elements_of(self, name: str) -> list[Entry]:
+        """Entries named name_1, name_2, … (or name1, name2, …) in order: a vector stated element by element."""
+        for sep in ("", "_"):
+            parts = []
+            for k in range(1, 65):
+                e = self.names.get((f"{name}{sep}{k}", None))
+                if e is None or np.ndim(e.value) != 0:
+                    break
+                parts.append(e)
+            if len(parts) >= 2:
+                return parts
+        return []
+
     def stated(self, value, decimals: int, either_sign: bool = False) -> Entry | None:
         """The latest entry whose written value this number repeats (within its own precision);
         with either_sign, also its magnitude (`w + 0.6·0.09` reuses ∂E/∂w = −0.09)."""

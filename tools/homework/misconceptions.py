@@ -262,7 +262,7 @@ def _updated_weight_in_backprop(view, sid):
 
 
 def _batch_scaled(factor_of):
-    """A batch loss or gradient summed where it is averaged (or the reverse)."""
+    """A batch loss or parameter gradient summed where it is averaged (or the reverse)."""
     def alternatives(view, sid):
         m = view.trace.batch_size
         factor = factor_of(view, m)
@@ -271,11 +271,12 @@ def _batch_scaled(factor_of):
         step = view.step(sid)
         if step.quantity == "loss" and step.phase != "after":
             yield factor * view.value(sid)
-            return
-        last = _output_layer(view)
-        da = _find(view, "grad_activation", last)
-        if da is not None and step.phase in ("backward", "update"):
-            yield from _yield(through(view, sid, {da: factor * view.value(da)}, depth=4))
+        elif step.quantity in ("grad_weights", "grad_biases"):
+            yield factor * view.value(sid)
+        elif step.quantity in ("updated_weights", "updated_biases"):
+            g = _input_of(view, sid, "grad_weights") or _input_of(view, sid, "grad_biases")
+            if g is not None:
+                yield from _yield(view.recompute(sid, {g: factor * view.value(g)}))
     return alternatives
 
 

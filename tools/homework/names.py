@@ -32,9 +32,101 @@ def canon(name: str) -> str:
 def align_name(name: str, index: tuple | None, trace) -> list[tuple[str, tuple | None]]:
     """Engine steps (id, element index) a student's name may denote, most likely first."""
     try:
-        return [c for c in _candidates(name, index, trace) if c[0] in trace and _fits(trace, c)]
+        declared = _declared(name, trace)
+        if declared:
+            return [c for c in declared if c[0] in trace and _fits(trace, c)]
+        found = [c for c in _candidates(name, index, trace) if c[0] in trace and _fits(trace, c)]
+        return found or [c for c in _by_quantity(name, index, trace) if _fits(trace, c)]
     except (KeyError, ValueError, IndexError):
         return []
+
+
+_DECLARED_RE = re.compile(r"([A-Za-zα-ω][\w']*(?:\s*,\s*[A-Za-zα-ω][\w']*)*|[A-Za-z]+\d+\s*\.\.\s*[A-Za-z]+\d+)"
+                          r"\s*=\s*(L\d+\.[A-Za-z]+)((?:\[[\d.]+\])*)")
+
+
+def declared_names(trace) -> dict[str, tuple[str, tuple | None]]:
+    """Names the problem declares in its notes: `v1 = L2.W[0][0]`, `b1, b2 = L1.b`,
+    `w1..w3 = L1.W[0][0..2]` -> canonical name -> (step id, index)."""
+    cached = getattr(trace, "_declared_names", None)
+    if cached is not None:
+        return cached
+    out: dict[str, tuple[str, tuple | None]] = {}
+    for note in getattr(trace, "notes", []):
+        for m in _DECLARED_RE.finditer(str(note)):
+            names, sid, idx_text = m.group(1), m.group(2), m.group(3)
+            idx = re.findall(r"\[([\d.]+)\]", idx_text)
+            if ".." in names:                    # w1..w3 = L1.W[0][0..2]
+                a, b = [x.strip() for x in names.split("..")]
+                base, lo, hi = re.sub(r"\d+$", "", a), int(re.search(r"\d+$", a).group()), int(re.search(r"\d+$", b).group())
+                last = idx[-1] if idx else ""
+                start = int(last.split("..")[0]) if ".." in last else 0
+                for k, n in enumerate(range(lo, hi + 1)):
+                    fixed = tuple(int(i) for i in idx[:-1])
+                    out[canon(f"{base}{n}")] = (sid, fixed + (start + k,))
+            elif "," in names:                   # b1, b2 = L1.b
+                for k, n in enumerate(x.strip() for x in names.split(",")):
+                    out[canon(n)] = (sid, tuple(int(i) for i in idx) + (k,))
+            elif all(".." not in i for i in idx):
+                out[canon(names)] = (sid, tuple(int(i) for i in idx) if idx else None)
+    try:
+        trace._declared_names = out
+    except AttributeError:
+        pass
+    return out
+
+
+def _declared(name: str, trace) -> list:
+    """A name the problem declares: itself, or with _new / + its updated value."""
+    table = declared_names(trace)
+    if not table:
+        return []
+    s = canon(name)
+    new = s.endswith("new") and s[:-3] in table
+    key = s[:-3] if new else s
+    if key not in table:
+        if "ð" in s:                             # ∂E/∂v1 with v1 declared: its gradient
+            num, _, den = s.partition("ð")
+            if den[1:] in table and quantity(num[1:], trace) and quantity(num[1:], trace)[0] == "loss":
+                sid, idx = table[den[1:]]
+                stem, _, what = sid.rpartition(".")
+                return [(f"{stem}.d{what}", idx)]
+        return []
+    sid, idx = table[key]
+    return [(f"{sid}_new", idx)] if new else [(sid, idx)]
+
+
+# a kind of name -> the step quantities it may mean (for problems whose steps are not L1.z, L2.a, …)
+_QUANTITY_OF = {"z": ("pre_activation",), "a": ("activation", "prediction"), "yhat": ("prediction", "activation"),
+                "delta": ("delta",), "loss": ("loss", "error"), "w": ("weights", "updated_weights"),
+                "W": ("weights", "updated_weights"), "b": ("biases", "updated_biases"),
+                "B": ("biases", "updated_biases"), "x": ("input",), "y": ("target",), "lr": ("learning_rate",)}
+
+
+def _by_quantity(name: str, index, trace) -> list:
+    """Every step of the quantity a name speaks of, in trace order (the aligner picks by place)."""
+    s = canon(name)
+    new = s.endswith("new") and len(s) > 3
+    s = s[:-3] if new else s
+    if "ð" in s:
+        return []
+    q = quantity(s, None)
+    if q is None:
+        return []
+    kind, _, nums, _ = q
+    wanted = _QUANTITY_OF.get(kind, ())
+    if new:
+        wanted = tuple(w for w in wanted if w.startswith("updated")) or wanted
+    out = []
+    for step in trace:
+        if step.quantity not in wanted:
+            continue
+        size = int(np.size(trace.display(step.id)))
+        if nums and size > 1:
+            out.append((step.id, (nums[0] - 1,)))
+        else:
+            out.append((step.id, index))
+    return out
 
 
 def _fits(trace, cand) -> bool:
@@ -58,8 +150,14 @@ def _side_layer(side: str, dense: list[int], last: int) -> int:
     return last if side == "o" else (dense[0] if dense else 1)
 
 
+_GRADIENT_NAME_RE = re.compile(r"^(?:d|grad|g)([wWbBzZaA](?:\d*|Λ\d+\w*))$")
+
+
 def _candidates(name: str, index, trace) -> list:
     s = canon(name)
+    m = _GRADIENT_NAME_RE.match(s)
+    if m:                                        # dw1, dZ2, grad_w1, dA1: ∂L/∂(that)
+        s = "dLðd" + m.group(1)
     new = False
     for suffix in ("new", "+"):
         if s.endswith(suffix) and len(s) > len(suffix):
@@ -121,9 +219,9 @@ def quantity(s: str, trace):
     """(kind, layer, numbers, side) for a canonical name, or None when it names nothing known."""
     m = re.fullmatch(r"(net|in|z|out|a|δ|delta|dadz)?([ho])(\d?)", s)
     if m and (m.group(1) or m.group(3)):
-        base = m.group(1) or "out"
+        base = m.group(1) or "neuron"
         kind = {"net": "z", "in": "z", "z": "z", "out": "a", "a": "a", "δ": "delta", "delta": "delta",
-                "dadz": "dadz"}[base]
+                "dadz": "dadz", "neuron": "neuron"}[base]
         return kind, None, ((int(m.group(3)),) if m.group(3) else ()), m.group(2)
     m = re.fullmatch(r"([A-Za-zα-ωŷ]+?)(?:Λ(\d+))?(\d*)", s)
     if not m:
@@ -175,6 +273,9 @@ def _steps_for(kind, layer, nums, side, index, new, trace) -> list:
         if nums:
             return [(kind, (nums[0] - 1,) + tuple(nums[1:]))] if len(nums) <= 2 else []
         return [(kind, index)]
+    if kind == "neuron":         # h1, o2: the neuron's output, or its net input
+        return _steps_for("a", layer, nums, side, index, new, trace) + \
+            _steps_for("z", layer, nums, side, index, new, trace)
     if kind in ("z", "a", "delta", "dadz"):
         step = {"z": "z", "a": "a", "delta": "delta", "dadz": "dadz"}[kind]
         pre = after if kind in ("z", "a") else ""

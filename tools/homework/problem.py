@@ -36,6 +36,14 @@ class Place:
         return f"{self.sid}[{', '.join(parts)}]"
 
 
+def _base(sid: str) -> str:
+    """A step's id without its pass or iteration prefix: it2.after.L1.z -> L1.z."""
+    parts = sid.split(".")
+    while parts and (parts[0] == "after" or (parts[0].startswith("it") and parts[0][2:].isdigit())):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
 @dataclass
 class Problem:
     """The trace of a spec with the indexes the aligner needs."""
@@ -45,6 +53,7 @@ class Problem:
     elements: list = field(default_factory=list)       # (step id, index tuple) of every scalar candidate
     truth_flat: np.ndarray = None
     given_values: np.ndarray = None                    # every given number (for "restated given")
+    repeats: dict = field(default_factory=dict)        # step id -> the same step in every pass and iteration
     _sources: dict = field(default_factory=dict)
     _probes: int = 0
 
@@ -61,13 +70,19 @@ class Problem:
                 p.elements.append((s.id, tuple(int(i) for i in idx)))
                 flat.append(value[idx])
         p.truth_flat = np.asarray(flat, dtype=np.float64)
+        families: dict[str, list] = {}
+        for s in trace:
+            families.setdefault(_base(s.id), []).append(s.id)
+        p.repeats = {sid: fam for fam in families.values() for sid in fam}
         givens = [np.ravel(np.asarray(trace.display(s.id), dtype=np.float64)) for s in trace if s.op is None]
         p.given_values = np.concatenate(givens) if givens else np.empty(0)
         return p
 
     def is_given(self, value, tol) -> bool:
-        v = np.ravel(np.asarray(value, dtype=np.float64))
-        return bool(v.size) and all(np.any(np.abs(self.given_values - x) <= t)
+        """Every element is (up to sign) a number the problem gives."""
+        v = np.ravel(np.abs(np.asarray(value, dtype=np.float64)))
+        g = np.abs(self.given_values)
+        return bool(v.size) and all(np.any(np.abs(g - x) <= t)
                                     for x, t in zip(v, np.broadcast_to(np.ravel(tol), v.shape)))
 
     def slices(self, shape: tuple) -> list[Place]:

@@ -146,10 +146,15 @@ def _clauses(tokens: list[Token], text: str):
         if tok.kind == "SEMI" and depth == 0:
             close(tok.pos)
             continue
-        if tok.kind == "COMMA" and depth == 0:
+        if tok.kind == "COMMA" and (depth == 0 or _starts_statement(toks, k + 1)):
             if _starts_statement(toks, k + 1) or not _continues_list(cur, nxt):
                 close(tok.pos)
+                depth = 0
                 continue
+        if tok.kind == "NAME" and cur and _starts_statement(toks, k) and \
+                any(t.kind == "EQ" for t in cur) and cur[-1].kind in ("NUM", "RP", "RB"):
+            close(tok.pos)         # `w=0.5 b=0`: a new statement starts without a separator
+            depth = 0
         if tok.kind in ("LP", "LB"):
             depth += 1
         elif tok.kind in ("RP", "RB"):
@@ -213,6 +218,7 @@ def _continues_list(cur: list[Token], nxt: Token | None) -> bool:
 
 def _statement(no: int, clause: list[Token], context: str, line: Line) -> Statement | None:
     """`label = e0 = e1 …` from a clause's tokens (None when nothing in it reads as maths)."""
+    clause = _balanced(clause)
     groups, cur = [], []
     for tok in clause:
         if tok.kind == "EQ":
@@ -243,6 +249,15 @@ def _statement(no: int, clause: list[Token], context: str, line: Line) -> Statem
     if not [f for f in forms if f is not None]:
         return None
     return Statement(no, label, forms, context)
+
+
+def _balanced(toks: list[Token]) -> list[Token]:
+    """A clause cut out of brackets (`(x = 2, y = 3)`) without its unmatched brackets."""
+    while toks and toks[0].kind == "LP" and sum(t.kind == "LP" for t in toks) > sum(t.kind == "RP" for t in toks):
+        toks = toks[1:]
+    while toks and toks[-1].kind == "RP" and sum(t.kind == "RP" for t in toks) > sum(t.kind == "LP" for t in toks):
+        toks = toks[:-1]
+    return toks
 
 
 def _bare_numbers(no: int, toks: list[Token], context: str, line: Line) -> Statement | None:

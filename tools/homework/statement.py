@@ -58,6 +58,9 @@ def parse_form(toks: list[Token], line: Line, prefix_ok: bool, tail_ok: bool) ->
     node, used = _parse_run(toks)
     if node is not None and used == len(toks):
         return _make_form(node, toks, line)
+    listed = _number_list(toks)
+    if listed is not None:
+        return _make_form(listed, toks, line)
     if prefix_ok:
         for cut in range(len(toks) - 1, max(len(toks) - 12, 0), -1):
             if toks[cut - 1].kind == "OP" and toks[cut - 1].text in "+-*/^⊙@":
@@ -73,6 +76,26 @@ def parse_form(toks: list[Token], line: Line, prefix_ok: bool, tail_ok: bool) ->
             if node is not None and used == len(toks) - start:
                 return _make_form(node, toks[start:], line)
     return None
+
+
+def _number_list(toks: list[Token]) -> Node | None:
+    """`5.51, 9.92, 14.34` (numbers separated by commas, no brackets): a vector."""
+    items, cur = [], []
+    for t in toks + [Token("COMMA", ",", -1)]:
+        if t.kind == "COMMA":
+            if not cur or len(cur) > 2:
+                return None
+            node, used = _parse_run(cur)
+            if node is None or used != len(cur) or not (node.kind == "num" or
+                                                        (node.kind == "neg" and node.children[0].kind == "num")):
+                return None
+            items.append(node)
+            cur = []
+        else:
+            cur.append(t)
+    if len(items) < 2:
+        return None
+    return Node("vec", children=items, depth=2)
 
 
 def _make_form(node: Node, toks: list[Token], line: Line) -> Form:

@@ -134,7 +134,8 @@ def _column(header: str, normalise) -> _Column:
         return _Column(None, None, _HINT_WORDS.get(plain), index=True)
     if re.search(r"\b(new|updated|after)\b", plain):
         return _Column(None, None, new=True)
-    if plain in ("value", "values", "result", "results", "answer", "="):
+    if plain in ("value", "values", "result", "results", "answer", "=", "old", "before", "initial", "start",
+                 "current", "given", "old value", "initial value"):
         return _Column(None, None)
     if "=" in text:
         name, _, formula = text.partition("=")
@@ -174,7 +175,7 @@ def _combined(column: _Column, row: str | None, pair_table: bool) -> str | None:
     if column.new:
         return f"{row}_new"
     if column.label is None:
-        return row if pair_table or column.formula is None else None
+        return row if column.formula is None else None
     header = column.label
     if "ð" in header:                       # ∂L/∂K with row K11 -> ∂L/∂K11
         return f"{header.partition('ð')[0]}ðd{row}"
@@ -217,8 +218,10 @@ def table_statements(table: Table, raw_lines: list[str], normalise) -> list:
             parsed.append((c, column, normalise(" " * col + cell)))
         for c, column, line in parsed:
             value_toks = _last_value(_tokens(line))
-            if column.label and value_toks is not None:
-                bindings[column.label] = _signed(value_toks)
+            if value_toks is None:
+                continue
+            for name in _bound_names(column, table.header[c][0] if c < len(table.header) else "", normalise):
+                bindings.setdefault(name, _signed(value_toks))
         for c, column, line in parsed:
             toks = _tokens(line)
             if not any(t.kind == "NUM" for t in toks):
@@ -277,6 +280,16 @@ def _matrix_rows(table: Table, normalise, rows_named: bool) -> list:
             out.append(Statement(line_no, None, [form], context=_context(None, None, table),
                                  source="table", hints=hints))
     return out
+
+
+def _bound_names(column: _Column, header: str, normalise) -> list[str]:
+    """Names a column's cells give values to in their row: its label, and `σ′` for a header `σ′(z)`."""
+    names = [column.label] if column.label else []
+    text = normalise(header).text.strip().replace(" ", "")
+    m = re.fullmatch(r"([A-Za-zα-ωΑ-Ωŷ][\wŷ']*)\(\w+\)", text)
+    if m:
+        names.append(m.group(1))
+    return names
 
 
 def _tokens(line: Line) -> list:
