@@ -139,7 +139,7 @@ class Aligner:
         if label is None:
             return []
         trace = self.problem.trace
-        found = align_name(label.name, label.index, trace)
+        found = align_name(label.name, label.index, trace) or self.ledger.alias(label.name)
         places = []
         for sid, idx in found:
             step = trace[sid]
@@ -312,7 +312,11 @@ class Aligner:
         own = w.own(place.sid)
         written = own[place.index] if own is not None else None
         if written is not None and np.any(np.isfinite(written)):
-            if a.match != "restated":
+            mask = np.isfinite(written)
+            same = np.size(written) == np.size(claim.value) and np.allclose(
+                np.ravel(written)[np.ravel(mask)], np.ravel(claim.value)[np.ravel(mask)], rtol=0,
+                atol=float(np.max(claim_precision(claim))))
+            if a.match != "restated" and not same:
                 a.score -= 2
                 a.evidence.append("already written with another value")
                 return

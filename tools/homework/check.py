@@ -119,7 +119,27 @@ class Checker:
                         np.any(np.abs(np.ravel(true) - claim.value) <= tol):
                     return True        # a table column restating an input or target, sample by sample
                 return False           # a parameter stated with another value: its update, aligned below
+        if given and label is not None and self.problem is not None and claim.role == "definition":
+            place = self._given_place(claim.value, tol)
+            if place is not None:
+                self.ledger.name_given(label.name, place)     # `v = [0.5, −0.3, 0.2, 0.4]`
+                return True
         return given and label is None and not _COMPUTED_CONTEXT.search(context[-40:])
+
+    def _given_place(self, value, tol) -> tuple[str, tuple | None] | None:
+        """The given step (or element) whose value this is, when exactly one is."""
+        v = np.asarray(value, dtype=np.float64)
+        found = []
+        for s in self.problem.trace:
+            if s.op is not None:
+                continue
+            arr = self.world.truth[s.id]
+            if np.size(arr) == np.size(v) and np.allclose(np.ravel(arr), np.ravel(v), rtol=0, atol=float(np.max(tol))):
+                found.append((s.id, None))
+            elif v.ndim == 0 and arr.ndim:
+                hits = np.argwhere(np.abs(arr - v) <= tol)
+                found.extend((s.id, tuple(int(i) for i in h)) for h in hits)
+        return found[0] if len(found) == 1 else None
 
     # --- the student's own expression ------------------------------------------------------------------
     def _arithmetic(self, claim: Claim) -> Arithmetic:
@@ -190,14 +210,14 @@ class Checker:
         """The name denotes one given value of the problem (w5, x1, η)."""
         if self.problem is None:
             return False
-        places = align_name(name, None, self.problem.trace)
+        places = align_name(name, None, self.problem.trace) or self.ledger.alias(name)
         return len(places) == 1 and self.problem.trace[places[0][0]].op is None
 
     def _named_value(self, name: str, own: bool):
         """A name the work did not define: a given of the problem, or a step it stands for."""
         if self.problem is None:
             return None
-        places = align_name(name, None, self.problem.trace)
+        places = align_name(name, None, self.problem.trace) or self.ledger.alias(name)
         if not places:
             return None
         sid, idx = places[0]

@@ -167,5 +167,6 @@ def bare_product(node: Node) -> bool:
     if node.kind in ("num", "name", "index"):
         return True
     if node.kind == "prod" and all(s in ("*",) for s in node.signs[1:]):
-        return all(c.kind == "num" or (c.kind == "neg" and c.children[0].kind == "num") for c in node.children)
+        return all(c.kind in ("num", "name", "index") or (c.kind == "neg" and c.children[0].kind in ("num", "name"))
+                   for c in node.children)
     return False

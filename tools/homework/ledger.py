@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nn_tutor.tools.homework.names import canon
+
 
 @dataclass
 class Entry:
@@ -47,6 +49,21 @@ class Ledger:
     def __init__(self):
         self.entries: list[Entry] = []
         self.names: dict[tuple[str, int | None], Entry] = {}
+        self.aliases: dict[str, tuple[str, tuple | None]] = {}   # the student's name for a given
+
+    def name_given(self, name: str, place: tuple[str, tuple | None]) -> None:
+        """The work restated a given under its own name (`v = [0.5, −0.3, …]`): remember what it denotes."""
+        self.aliases[canon(name)] = place
+
+    def alias(self, name: str) -> list[tuple[str, tuple | None]]:
+        """The given (or, written `_new`, its update) a name the student introduced stands for."""
+        key = canon(name)
+        if key in self.aliases:
+            return [self.aliases[key]]
+        if key.endswith("new") and key[:-3] in self.aliases:
+            sid, idx = self.aliases[key[:-3]]
+            return [(f"{sid}_new", idx)]
+        return []
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)

@@ -118,6 +118,8 @@ def _by_quantity(name: str, index, trace) -> list:
     if new:
         wanted = tuple(w for w in wanted if w.startswith("updated")) or wanted
     out = []
+    if len(nums) > 1:
+        return out                 # z11 in a problem without such a layer: not a guess to make
     for step in trace:
         if step.quantity not in wanted:
             continue
@@ -223,7 +225,7 @@ def quantity(s: str, trace):
         kind = {"net": "z", "in": "z", "z": "z", "out": "a", "a": "a", "δ": "delta", "delta": "delta",
                 "dadz": "dadz", "neuron": "neuron"}[base]
         return kind, None, ((int(m.group(3)),) if m.group(3) else ()), m.group(2)
-    m = re.fullmatch(r"([A-Za-zα-ωŷ]+?)(?:Λ(\d+))?(\d*)", s)
+    m = re.fullmatch(r"([A-Za-zα-ωŷ]+?)(?:Λ(\d))?(\d*)", s)
     if not m:
         return None
     base, layer, digits = m.group(1), m.group(2), m.group(3)
@@ -298,6 +300,10 @@ def _steps_for(kind, layer, nums, side, index, new, trace) -> list:
                     cands.append((f"{pre}L{lay}.{step}", (k - 1,)))
             elif len(nums) == 2:
                 cands.append((f"{pre}L{nums[0]}.{step}", (nums[1] - 1,)))
+                for lay in dense:                  # z11 on a feature map: row 1, column 1
+                    sid = f"{pre}L{lay}.{step}"
+                    if sid in trace and np.ndim(trace.display(sid)) == 3:
+                        cands.append((sid, (0, nums[0] - 1, nums[1] - 1)))
         else:
             layers = dense if kind != "a" else all_layers
             for lay in reversed(layers):

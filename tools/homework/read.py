@@ -152,7 +152,8 @@ def _clauses(tokens: list[Token], text: str):
                 depth = 0
                 continue
         if tok.kind == "NAME" and cur and _starts_statement(toks, k) and \
-                any(t.kind == "EQ" for t in cur) and cur[-1].kind in ("NUM", "RP", "RB"):
+                any(t.kind == "EQ" for t in cur) and cur[-1].kind == "NUM" and \
+                not any(t.kind in ("OP", "LP", "LB") for t in cur[[t.kind for t in cur].index("EQ"):]):
             close(tok.pos)         # `w=0.5 b=0`: a new statement starts without a separator
             depth = 0
         if tok.kind in ("LP", "LB"):
@@ -235,9 +236,11 @@ def _statement(no: int, clause: list[Token], context: str, line: Line) -> Statem
         forms.append(None)                       # `= 0.1297`: continues the statement above
     elif first:
         form = parse_form(first, line, prefix_ok=False, tail_ok=True)
-        if form is None:
-            return None
-        forms.append(form)
+        if form is not None:
+            forms.append(form)
+        elif len(groups) < 3 and not _has_number(groups[1]):
+            return None                          # words before '=' and no value after it
+    # a first part that reads as nothing (`dL/dK (correlate …) =`) is left out; the values stand
     for g_i, group in enumerate(groups[1:], 1):
         last = g_i == len(groups) - 1
         form = parse_form(group, line, prefix_ok=last, tail_ok=False)
@@ -249,6 +252,10 @@ def _statement(no: int, clause: list[Token], context: str, line: Line) -> Statem
     if not [f for f in forms if f is not None]:
         return None
     return Statement(no, label, forms, context)
+
+
+def _has_number(toks: list[Token]) -> bool:
+    return any(t.kind == "NUM" for t in toks)
 
 
 def _balanced(toks: list[Token]) -> list[Token]:

@@ -154,9 +154,9 @@ class Parser:
             return _node("call", [operand], text="sqrt")
         if tok.kind == "LP":
             inner = self.parse_expression(0)
-            if self.tok.kind == "COMMA":           # (0.8, -0.2): a tuple is a vector
+            if self.tok.kind in ("COMMA", "SEMI"):  # (0.8, -0.2), (0,8; −0,2): a tuple is a vector
                 items = [inner]
-                while self.tok.kind == "COMMA":
+                while self.tok.kind in ("COMMA", "SEMI"):
                     self.advance()
                     items.append(self.parse_expression(0))
                 self.expect("RP", "')'")
