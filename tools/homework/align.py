@@ -86,11 +86,13 @@ class Aligner:
         return out
 
     # --- the decision --------------------------------------------------------------------------------
-    def align(self, claim: Claim, operands: list[set]) -> tuple[Alignment | None, list[Alignment]]:
-        """The place a claim is pinned to (or None) and the places considered, best first."""
+    def align(self, claim: Claim, operands: list[set], formula=None) -> tuple[Alignment | None, list[Alignment]]:
+        """The place a claim is pinned to (or None) and the places considered, best first.
+        `formula` is what the claim's own expression gives with every earlier number at its true
+        value (None when there is no expression): it names the step whose true value it is."""
         tol = claim_precision(claim)
-        places = self._candidates(claim, tol, operands)
-        scored = [self._score(claim, place, tol, operands) for place in places]
+        places = self._candidates(claim, tol, operands, formula)
+        scored = [self._score(claim, place, tol, operands, formula) for place in places]
         scored.sort(key=lambda a: (-a.score, self.problem.order.get(a.place.sid, 0)))
         if not scored or scored[0].score < PINNED:
             return None, scored
@@ -111,7 +113,7 @@ class Aligner:
         return np.shape(ta) == np.shape(tb) and np.allclose(ta, tb, rtol=1e-9, atol=1e-12)
 
     # --- candidates ----------------------------------------------------------------------------------
-    def _candidates(self, claim: Claim, tol, operands) -> list[Place]:
+    def _candidates(self, claim: Claim, tol, operands, formula) -> list[Place]:
         p = self.problem
         out: dict[Place, None] = {}
         if claim.value.ndim == 0:
@@ -119,6 +121,8 @@ class Aligner:
             T, C = p.truth_flat, self.flat("clean")
             S, X = self.flat("student"), self.flat("exact")
             hit = _within(v, T, C, t) | _within(v, S, X, t)
+            if formula is not None and np.ndim(formula) == 0:
+                hit |= np.abs(T - float(formula)) <= t
             for k in np.flatnonzero(hit)[:60]:
                 sid, idx = p.elements[k]
                 out[Place(sid, idx)] = None
@@ -151,14 +155,20 @@ class Aligner:
             for same in self.problem.repeats.get(sid, [sid]):     # the same step in later passes
                 places.append(Place(same, tuple(idx) if idx is not None else ()))
         places = list(dict.fromkeys(places))
-        return [self._element(claim, pl) for pl in places if self._fits(claim, pl)]
+        return [self._element(claim, pl) for pl in places if self._fits(claim, pl)
+                and np.size(self.world.truth[pl.sid][self._element(claim, pl).index]) == np.size(claim.value)]
 
     def _element(self, claim: Claim, place: Place) -> Place:
-        """A whole step of one element, for a number, is that element: L2.a -> L2.a[0]."""
-        if claim.value.ndim == 0 and not place.index:
-            shape = self.world.truth[place.sid].shape
-            return Place(place.sid, (0,) * len(shape))
-        return place
+        """A whole step of one element, for a number, is that element: L2.a -> L2.a[0]; a step of
+        one value per sample, with the table's sample number, is that sample's: ŷ -> L1.a[0, 2]."""
+        if claim.value.ndim or place.index:
+            return place
+        shape = self.world.truth[place.sid].shape
+        sample = claim.statement.hints.get("sample")
+        m = self.problem.trace.batch_size
+        if sample and m > 1 and shape and shape[-1] == m and int(np.prod(shape)) == m and sample <= m:
+            return Place(place.sid, (0,) * (len(shape) - 1) + (sample - 1,))
+        return Place(place.sid, (0,) * len(shape))
 
     def _restated(self, claim: Claim) -> list[Place]:
         """Places where the student already wrote this very value."""
@@ -175,7 +185,8 @@ class Aligner:
             part = self.world.truth[place.sid][place.index]
         except (IndexError, TypeError):
             return False
-        return np.size(part) == np.size(claim.value)
+        return np.size(part) == np.size(claim.value) or \
+            (claim.value.ndim == 0 and not place.index and "sample" in claim.statement.hints)
 
     def _near(self, claim: Claim) -> list[Place]:
         """Elements of the steps around where the work has got to (for mistakes and operands)."""
@@ -193,9 +204,14 @@ class Aligner:
         return out[:400]
 
     # --- evidence --------------------------------------------------------------------------------------
-    def _score(self, claim: Claim, place: Place, tol, operands) -> Alignment:
+    def _score(self, claim: Claim, place: Place, tol, operands, formula=None) -> Alignment:
         a = Alignment(place, 0.0)
         match = self._value_match(claim, place, tol)
+        computes = self._formula_evidence(place, tol, formula, a)
+        self._name_evidence(claim, place, a)
+        self._context_evidence(claim, place, a)
+        if formula is not None and not computes and not self._named(claim) and match in ("carried", "partial"):
+            match = "none"      # its own formula computes something else: a coincidence of values
         if match == "true":
             a.score += 3
             a.evidence.append("value: the step's value")
@@ -205,12 +221,10 @@ class Aligner:
         elif match == "restated":
             a.score += 3.5
             a.evidence.append("value: what the student wrote for this step before")
-        elif match == "partial":
+        elif match == "partial" and a.named:
             a.score += 1.5
             a.evidence.append("value: most elements are the step's")
         a.match = match
-        self._name_evidence(claim, place, a)
-        self._context_evidence(claim, place, a)
         self._operand_evidence(place, operands, a)
         self._place_evidence(claim, place, a)
         if match in ("none", "partial") and a.score + 2 >= PINNED and \
@@ -221,6 +235,22 @@ class Aligner:
                 a.match, a.mistake = "mistake", mistake
                 a.evidence.append(f"value: what '{mistake.title}' gives")
         return a
+
+    def _formula_evidence(self, place: Place, tol, formula, a: Alignment) -> bool:
+        """The claim's expression, with right numbers put in, gives this step's true value."""
+        if formula is None:
+            return False
+        T = self.world.truth[place.sid][place.index]
+        f = np.asarray(formula, dtype=np.float64)
+        if np.size(f) != np.size(T):
+            return False
+        t = np.ravel(np.broadcast_to(tol, np.shape(f))) if np.ndim(tol) else tol
+        if np.all(np.abs(np.ravel(f) - np.ravel(T)) <= t + 1e-9 * (1 + np.abs(np.ravel(T)))):
+            a.score += 2.5
+            a.evidence.append("formula: its expression computes this step")
+            a.named = True
+            return True
+        return False
 
     def _value_match(self, claim: Claim, place: Place, tol) -> str:
         own = self.world.own(place.sid)

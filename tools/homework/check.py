@@ -66,7 +66,8 @@ class Checker:
         arith = self._arithmetic(claim) if claim.computation is not None else None
         alignment = None
         if self.aligner is not None:
-            alignment, _ = self.aligner.align(claim, self._origins(claim))
+            formula = arith.corrected if arith is not None and not arith.unknown_operand else None
+            alignment, _ = self.aligner.align(claim, self._origins(claim), formula)
         if alignment is not None and alignment.match == "mistake" and not alignment.named and arith is not None:
             plain = judge_arithmetic(claim, arith)
             if plain.verdict in ("correct", "rounding"):
@@ -150,9 +151,10 @@ class Checker:
 
         def resolve(own: bool):
             def get(name):
-                if name in stmt.bindings:
-                    return stmt.bindings[name]
-                entry = self.ledger.named(canon(name), sample) or self.ledger.named(canon(name))
+                entry = self.ledger.named(canon(name), sample) if sample else None
+                if name in stmt.bindings and (own or entry is None or entry.truth is None):
+                    return stmt.bindings[name]     # a table row's own cell
+                entry = entry or self.ledger.named(canon(name))
                 if entry is not None:
                     bad[0] |= entry.bad
                     return entry.value if own or entry.truth is None else entry.truth
