@@ -353,6 +353,8 @@ class Aligner:
         else:
             a.score += 0.5
         a.score += _sequence(self.problem.order.get(place.sid, 0) - self.cursor)
+        if place.sid in self.problem.auxiliary:
+            a.score -= 0.25             # a step of the network itself first, when both fit
         self._hint_evidence(claim, place, a)
 
     def _hint_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
@@ -396,7 +398,7 @@ class Aligner:
         return None
 
 
-def _sequence(d: int) -> float:
+def _sequence(d: float) -> float:
     """Work runs in the trace's order: a step just after the last one pinned is likeliest."""
     if 0 <= d <= 3:
         return 1.5

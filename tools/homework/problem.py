@@ -54,13 +54,20 @@ class Problem:
     truth_flat: np.ndarray = None
     given_values: np.ndarray = None                    # every given number (for "restated given")
     repeats: dict = field(default_factory=dict)        # step id -> the same step in every pass and iteration
+    auxiliary: set = field(default_factory=set)        # steps added on the way (auxiliary.py)
     _sources: dict = field(default_factory=dict)
     _probes: int = 0
 
     @classmethod
     def of(cls, trace) -> "Problem":
+        from nn_tutor.tools.homework.auxiliary import with_auxiliary
+
+        trace, anchors = with_auxiliary(trace)
         p = cls(trace)
-        p.order = {s.id: k for k, s in enumerate(trace)}
+        p.order = {s.id: k for k, s in enumerate(trace) if s.id not in anchors}
+        for sid, anchor in anchors.items():       # a quantity on the way comes just after its step
+            p.order[sid] = p.order[anchor] + 0.5
+        p.auxiliary = set(anchors)
         flat = []
         for s in trace:
             if s.op is None or s.quantity == "pool_mask":

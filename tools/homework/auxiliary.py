@@ -1,0 +1,108 @@
+"""Numbers students write on the way to a step that the trace does not record, as steps of their own.
+
+The output error ŷ − y and its square, the sums of a batch (Σ(ŷ − y), Σ(ŷ − y)², Σ δ·x, Σ δ), the
+per-sample products δ·x, e^z and Σ e^z of a softmax, 1 − a of a sigmoid, the backward terms w·δ and
+the update step η·g. Each is computed from trace steps (found by their typed fields), so it has a
+true value and follows the student's own earlier numbers like any step. The aligner prefers a
+step of the network itself when both fit.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from nn_tutor.engine.trace import Op, Trace
+
+AUX = "aux"          # the phase of these steps
+
+
+def with_auxiliary(trace: Trace) -> tuple[Trace, dict[str, str]]:
+    """A copy of the trace with the auxiliary steps added, and for each of them the step it follows."""
+    out = Trace(trace.title, trace.batch_size, trace.conventions)
+    out.info, out.notes, out.tables = dict(trace.info), list(trace.notes), list(trace.tables)
+    for step in trace:
+        out.steps[step.id] = step
+    anchors: dict[str, str] = {}
+    m = trace.batch_size
+    for step in list(trace):
+        if step.quantity in ("loss", "sample_losses") and len(step.inputs) == 2 and step.inputs[1] == "y":
+            _errors(out, anchors, step, step.id[: step.id.index("loss")], m)
+        elif step.quantity == "activation" and step.activation == "softmax":
+            _softmax_parts(out, anchors, step, m)
+        elif step.quantity == "activation" and step.activation == "sigmoid":
+            _add(out, anchors, _aux_id(step.id, "one_minus_a"), "1 − a", step.id, (step.id,),
+                 lambda a: 1.0 - a, step.batch_axis)
+        elif step.quantity == "grad_weights" and len(step.inputs) == 2 and m > 1 and \
+                np.ndim(trace[step.inputs[0]].value) == 2:
+            _sample_products(out, anchors, step, m)
+        elif step.quantity == "grad_activation" and len(step.inputs) == 2 and \
+                trace[step.inputs[0]].quantity == "weights" and np.ndim(trace[step.inputs[0]].value) == 2:
+            W, delta = step.inputs
+            _add(out, anchors, _aux_id(step.id, "terms"), "w·δ terms of the backward sum", step.id, (W, delta),
+                 lambda w, d: np.einsum("rj,rs->jrs", w, d), 2)                    # (n_in, n_out, m)
+        elif step.quantity in ("updated_weights", "updated_biases") and len(step.inputs) == 3:
+            p, lr, g = step.inputs
+            if trace[lr].quantity == "learning_rate":
+                _add(out, anchors, _aux_id(step.id, "step"), "the update step η·g", step.id, (lr, g),
+                     lambda e, grad: e * grad, None)
+    return out, anchors
+
+
+def _aux_id(sid: str, what: str) -> str:
+    return f"{sid}.aux.{what}"
+
+
+def _add(trace: Trace, anchors: dict, sid: str, label: str, anchor: str, inputs: tuple, fn, batch_axis) -> None:
+    try:
+        with np.errstate(all="ignore"):
+            value = np.asarray(fn(*[trace[i].value for i in inputs]), dtype=np.float64)
+    except (ValueError, IndexError, TypeError):
+        return
+    if not np.all(np.isfinite(value)):
+        return
+    trace.steps[sid] = dataclasses.replace(
+        trace.steps[anchor], id=sid, label=label, formula=label, value=value, inputs=tuple(inputs),
+        op=Op(fn, label), phase=AUX, batch_axis=batch_axis, note="", quantity="")
+    anchors[sid] = anchor
+
+
+def _errors(trace, anchors, loss_step, prefix: str, m: int) -> None:
+    """ŷ − y, (ŷ − y)², ½(ŷ − y)² per output and sample, and their sums over the batch."""
+    out_id = loss_step.inputs[0]
+    base = f"{prefix}aux"
+    if f"{base}.err" in trace.steps:
+        return
+    anchor = loss_step.id
+    _add(trace, anchors, f"{base}.err", "ŷ − y", anchor, (out_id, "y"), lambda a, y: a - y, 1)
+    _add(trace, anchors, f"{base}.sq", "(ŷ − y)²", anchor, (out_id, "y"), lambda a, y: (a - y) ** 2, 1)
+    _add(trace, anchors, f"{base}.half_sq", "½(ŷ − y)²", anchor, (out_id, "y"), lambda a, y: 0.5 * (a - y) ** 2, 1)
+    if m > 1 or np.size(trace[out_id].value) > 1:
+        _add(trace, anchors, f"{base}.sum_sq", "Σ(ŷ − y)²", anchor, (out_id, "y"),
+             lambda a, y: np.asarray(np.sum((a - y) ** 2)), None)
+    if m > 1:
+        _add(trace, anchors, f"{base}.sum_err", "Σ(ŷ − y) over the batch", anchor, (out_id, "y"),
+             lambda a, y: np.sum(a - y, axis=-1), None)
+        if "x" in trace.steps and np.ndim(trace["x"].value) == 2 and trace[out_id].layer == 1:
+            _add(trace, anchors, f"{base}.err_x", "(ŷ − y)·x per sample", anchor, (out_id, "y", "x"),
+                 lambda a, y, x: np.einsum("ks,js->kjs", a - y, x), 2)
+            _add(trace, anchors, f"{base}.sum_err_x", "Σ(ŷ − y)·x over the batch", anchor, (out_id, "y", "x"),
+                 lambda a, y, x: np.einsum("ks,js->kj", a - y, x), None)
+
+
+def _softmax_parts(trace, anchors, step, m: int) -> None:
+    z_id = step.inputs[0]
+    _add(trace, anchors, _aux_id(step.id, "exp"), "e^z", step.id, (z_id,), lambda z: np.exp(z), step.batch_axis)
+    _add(trace, anchors, _aux_id(step.id, "expsum"), "Σ e^z", step.id, (z_id,),
+         lambda z: np.sum(np.exp(z), axis=0), 0 if step.batch_axis is not None else None)
+
+
+def _sample_products(trace, anchors, step, m: int) -> None:
+    """A batch's per-sample δ·a products of a weight gradient, and the sums before the mean."""
+    delta_id, a_id = step.inputs
+    _add(trace, anchors, _aux_id(step.id, "per_sample"), "δ·a per sample", step.id, (delta_id, a_id),
+         lambda d, a: np.einsum("is,js->ijs", d, a), 2)
+    _add(trace, anchors, _aux_id(step.id, "sum"), "Σ_samples δ·a", step.id, (delta_id, a_id),
+         lambda d, a: d @ a.T, None)
+    _add(trace, anchors, _aux_id(step.id, "sum_delta"), "Σ_samples δ", step.id, (delta_id,),
+         lambda d: d.sum(axis=1), None)
