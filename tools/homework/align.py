@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nn_tutor.tools.homework.auxiliary import kind_of
 from nn_tutor.tools.homework.claims import Claim
 from nn_tutor.tools.homework.ledger import precision
 from nn_tutor.tools.homework.misconceptions import alternatives
@@ -41,6 +42,12 @@ _CONTEXT = [
     (r"\b(net input|weighted sum|pre-activation|logits?|gets)\b", ("pre_activation",)),
     (r"\b(pool(ed|ing)?|max(imum)?)\b", ("pool",)),
 ]
+_AUX_CONTEXT = {
+    "error": r"\b(errors?|residuals?|differences?|deviations?)\b", "squared": r"\b(squar\w*)\b",
+    "sum": r"\b(sum|sums|summ\w*|add(ed|ing)? up|total|Σ)\b", "product": r"\b(times|product|multipl\w*)\b",
+    "exp": r"\b(exponentia\w*|exp|e\^)\b", "one_minus": r"\b(one minus|1 minus)\b",
+    "step": r"\b(step|change|times the learning rate|η)\b",
+}
 _AGAIN = re.compile(r"\b(again|second (forward )?pass|new weights|after the update|check(ing)?|with these|now)\b")
 
 
@@ -102,7 +109,7 @@ class Aligner:
                 break
             if not self._same_value(best.place, other.place):
                 return None, scored
-        if best.match != "restated":
+        if best.match != "restated" and (best.match != "none" or best.named):
             self.cursor = self.problem.order.get(best.place.sid, self.cursor)
         if "table" in claim.statement.hints:
             self.tables.setdefault(claim.statement.hints["table"], best.place.sid)
@@ -314,6 +321,13 @@ class Aligner:
     def _context_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
         context = claim.statement.context
         if not context:
+            return
+        if place.sid in self.problem.auxiliary:
+            pattern = _AUX_CONTEXT.get(kind_of(place.sid))
+            if pattern and re.search(pattern, context[-60:]):
+                a.score += 1
+                a.evidence.append("context words")
+                a.named = True
             return
         quantity = self.problem.trace[place.sid].quantity
         for pattern, quantities in _CONTEXT:

@@ -17,6 +17,17 @@ from nn_tutor.engine.trace import Op, Trace
 AUX = "aux"          # the phase of these steps
 
 
+# what each auxiliary quantity is, for the words around a number (`exponentiating gives …`)
+KINDS = {"err": "error", "sq": "squared", "half_sq": "squared", "sum_sq": "sum", "sum_err": "sum",
+         "err_x": "product", "sum_err_x": "sum", "exp": "exp", "expsum": "sum", "one_minus_a": "one_minus",
+         "per_sample": "product", "sum": "sum", "sum_delta": "sum", "terms": "product", "step": "step"}
+
+
+def kind_of(sid: str) -> str:
+    """The kind of an auxiliary step (error, squared, sum, product, exp, one_minus, step)."""
+    return KINDS.get(sid.rsplit(".", 1)[-1], "")
+
+
 def with_auxiliary(trace: Trace) -> tuple[Trace, dict[str, str]]:
     """A copy of the trace with the auxiliary steps added, and for each of them the step it follows."""
     out = Trace(trace.title, trace.batch_size, trace.conventions)

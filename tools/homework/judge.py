@@ -117,6 +117,8 @@ def judge_pinned(claim: Claim, a: Alignment, world, arith: Arithmetic | None) ->
         return base
     if not a.named and arith is not None and arith.own is not None:
         return judge_arithmetic(claim, arith)    # pinned by place alone: its own arithmetic decides
+    if arith is None:
+        base.misconception = "arithmetic_slip"   # no expression shown and no catalogued mistake fits
     base.hint = (f"this should be {_fmt(T)}" + ("" if np.allclose(S, T) else
                                                   f" (from your own earlier numbers: {_fmt(S)})"))
     return base

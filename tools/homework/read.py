@@ -107,6 +107,7 @@ def _drop_list_mark(raw: str) -> str:
 
 
 _ELLIPSIS = {"…", "⋯"}
+_CONDITIONS = {"if", "when", "whenever", "otherwise", "else", "unless"}
 
 
 def _clauses(tokens: list[Token], text: str):
@@ -117,9 +118,9 @@ def _clauses(tokens: list[Token], text: str):
     sentence_start = 0
     last_end = 0
 
-    def close(end_pos):
+    def close(end_pos, conditional=False):
         nonlocal cur
-        if cur:
+        if cur and not conditional:     # `step(z) = 1 if z ≥ 0`: a rule, not a computed value
             start = cur[0].pos
             context = text[sentence_start:start]
             clauses.append((cur, _words(context)))
@@ -140,7 +141,7 @@ def _clauses(tokens: list[Token], text: str):
                 close(tok.pos)
                 cur = [tok]    # a word directly before '=' names the value: error = 1
                 continue
-            close(tok.pos)
+            close(tok.pos, conditional=tok.kind == "NAME" and tok.text.lower() in _CONDITIONS)
             depth = 0
             continue
         if tok.kind == "SEMI" and depth == 0:
@@ -151,10 +152,8 @@ def _clauses(tokens: list[Token], text: str):
                 close(tok.pos)
                 depth = 0
                 continue
-        if tok.kind == "NAME" and cur and _starts_statement(toks, k) and \
-                any(t.kind == "EQ" for t in cur) and cur[-1].kind == "NUM" and \
-                not any(t.kind in ("OP", "LP", "LB") for t in cur[[t.kind for t in cur].index("EQ"):]):
-            close(tok.pos)         # `w=0.5 b=0`: a new statement starts without a separator
+        if tok.kind == "NAME" and cur and _starts_statement(toks, k) and _ends_with_value(cur):
+            close(tok.pos)         # `w=0.5 b=0`, `w=(0.8, 0.8) b=0`: a new statement starts
             depth = 0
         if tok.kind in ("LP", "LB"):
             depth += 1
@@ -190,6 +189,16 @@ def _is_prose(tok: Token, nxt: Token | None, cur: list[Token]) -> bool:
     if nxt is not None and (nxt.kind == "EQ" or (nxt.kind == "LB" and not nxt.space_before)):
         return False   # a word used as a name: error = 1, loss = 0.3, delta[0]
     return True
+
+
+def _ends_with_value(cur: list[Token]) -> bool:
+    """The clause so far ends `… = <a number or a bracketed list of numbers>`."""
+    eqs = [i for i, t in enumerate(cur) if t.kind == "EQ"]
+    if not eqs:
+        return False
+    tail = cur[eqs[-1] + 1:]
+    return bool(tail) and any(t.kind == "NUM" for t in tail) and all(
+        t.kind in ("NUM", "COMMA", "SEMI", "LP", "RP", "LB", "RB") or (t.kind == "OP" and t.text == "-") for t in tail)
 
 
 def _starts_statement(toks: list[Token], k: int) -> bool:
