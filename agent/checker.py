@@ -107,6 +107,26 @@ def extract_claims(context, text: str) -> tuple[str, dict[int, int], list[dict]]
     return "\n".join(lines), {i: c.line for i, c in enumerate(claims, 1)}, activity
 
 
+def merge_transcribed(report: dict, transcribed: dict, line_of: dict[int, int]) -> dict:
+    """The reader's verdicts, with the lines it could not pin judged again from the model's
+    transcription (claims the code then judged like typed work)."""
+    for claim in transcribed.get("claims", []):
+        claim["line"] = line_of.get(claim.get("line"), claim.get("line"))
+    redone = {c["line"] for c in transcribed.get("claims", []) if c.get("verdict") != "unchecked"}
+    kept = [c for c in report.get("claims", []) if not (c.get("verdict") == "unchecked" and c.get("line") in redone)]
+    judged_here = {(c.get("line"), json.dumps(c.get("claimed"))) for c in kept if c.get("verdict") != "unchecked"}
+    added = [c for c in transcribed.get("claims", []) if c.get("verdict") != "unchecked"
+             and (c.get("line"), json.dumps(c.get("claimed"))) not in judged_here]
+    claims = sorted(kept + added, key=lambda c: c.get("line") or 0)
+    counts = {v: sum(1 for c in claims if c.get("verdict") == v)
+              for v in ("correct", "rounding", "wrong", "carried", "unchecked")}
+    judged = sum(n for v, n in counts.items() if v != "unchecked")
+    good = counts["correct"] + counts["rounding"] + counts["carried"]
+    summary = {"counts": counts, "judged": judged, "score": round(good / judged, 4) if judged else None,
+               "ok": counts["wrong"] == 0}
+    return {**report, "claims": claims, "summary": summary}
+
+
 def check(state: dict, runtime) -> dict:
     """Check the homework text of this turn and reply with the verdicts (worded by the LLM if any)."""
     context = context_of(runtime)
@@ -121,13 +141,12 @@ def check(state: dict, runtime) -> dict:
         return {"reply": reply, "messages": [AIMessage(reply)]}
     activity: list[dict] = []
     notices: list[str] = []
-    if use_llm(context, state) and not report.get("claims") and numbers_in(text):
+    unread = [c for c in report.get("claims", []) if c.get("verdict") == "unchecked"]
+    if use_llm(context, state) and (unread or not report.get("claims")) and numbers_in(text):
         try:
             lines, line_of, activity = extract_claims(context, text)
             if lines:
-                report = run_checker(lines, state.get("spec"))
-                for claim in report.get("claims", []):
-                    claim["line"] = line_of.get(claim.get("line"), claim.get("line"))
+                report = merge_transcribed(report, run_checker(lines, state.get("spec")), line_of)
         except (LLMUnavailable, NNTError) as exc:
             notices.append(offline_notice(str(exc)))
             state = {**state, "llm_down": True}

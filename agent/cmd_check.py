@@ -1,16 +1,18 @@
 """Check a student's hand-worked calculation: every wrong step found, explained, never punished twice.
 
-Reads plain text, Markdown or LaTeX as students type it and verifies every arithmetic chain
-(`z = 0.54 + 0.08 − 0.4 = 0.22`) link by link against the text's own definitions and results.
-With --spec it also aligns each value to the engine's step (net_h1, out_h1, z₁[0], ŷ, L, δ₂,
-∂L/∂w₅, w₅_new, and p(dog), z_cat, ∂L/∂z_dog when the spec names its `classes`) and judges it against the true value and against a recomputation from the
-student's own earlier numbers: correct, rounding, wrong (with the misconception when one
-reproduces the number), carried (follows from an earlier mistake: not counted again), unchecked.
-A YAML file with `spec:` and `answers:` keyed by step id (L1.z, L2.delta, "L1.dW[0, 1]") is the
-structured form. Exit code: 0 all right, 1 something wrong, 2 unusable input.
+Reads plain text, Markdown tables, LaTeX and prose as students write them. With --spec every written
+number is aligned to the engine's step from all the evidence (its value, the numbers in its
+expression, its name, where it comes in the work) and judged against the true value and against a
+recomputation from the student's own earlier numbers: correct, rounding, wrong (with the
+misconception that gives the number), carried (follows from an earlier mistake: not counted
+again) or unchecked (with the reason). Without --spec each written chain's arithmetic is checked.
+Every verdict names the rule that decided it (--explain). A YAML file with `spec:` and `answers:`
+keyed by step id (L1.z, "L1.dW[0, 1]") is the structured form. Exit code: 0 all right, 1 something
+wrong, 2 unusable input.
 
 examples:
   nnt check examples/homework/r2_wrong.md --spec examples/r2_two_layer_sigmoid.yaml
+  nnt check examples/homework/r2_wrong.md --spec examples/r2_two_layer_sigmoid.yaml --explain
   nnt check examples/homework/r5_class_names.md --spec examples/r5_dog_cat_softmax_mse.yaml
   nnt check work.txt --format json --rtol 0.01
   nnt check --spec problem.yaml submissions/*.txt --csv grades.csv
@@ -19,14 +21,18 @@ from __future__ import annotations
 
 import argparse
 
+POOL_FROM = 24        # files checked in parallel (one process per core) from this many on
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `nnt check`."""
     parser.add_argument("work", nargs="+", metavar="WORK",
-                        help="the student's work: a text/Markdown file, '-' for stdin, or a YAML "
+                        help="the student's work: a text/Markdown/LaTeX file, '-' for stdin, or a YAML "
                              "file with spec and answers keyed by step id")
     parser.add_argument("--spec", metavar="NETWORK", help="the problem's spec file (as for nnt walk)")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument("--explain", action="store_true",
+                        help="show the rule that decided each verdict and the evidence for its step")
     parser.add_argument("--rtol", type=float, default=None,
                         help="relative tolerance (overrides the shown-decimals rule)")
     parser.add_argument("--atol", type=float, default=None,
@@ -37,47 +43,68 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    """Check each WORK file; print reports; return 0 (all right), 1 (something wrong)."""
-    import json
+    """Check each WORK file; print reports; return 0 (all right), 1 (something wrong), 2 (unusable)."""
     import sys
 
-    from nn_tutor.engine.errors import NNTError
-    from nn_tutor.tools.homework import check_submission
+    from nn_tutor.tools.homework.report import render_csv, render_json, render_markdown, render_text
 
     spec = None
     if args.spec:
         from nn_tutor.engine.spec import load_spec
         spec = load_spec(args.spec)
-    reports, unusable = [], False
-    for path in args.work:
-        try:
-            reports.append(check_submission(_read(path), "stdin" if path == "-" else path, spec,
-                                            args.rtol, args.atol))
-        except NNTError as exc:
-            if len(args.work) == 1:
-                raise
-            from nn_tutor.engine.verify import CheckReport
-            reports.append(CheckReport([], path, [f"unusable input: {exc}"]))  # grade the rest
-            unusable = True
+    reports, unusable = check_all(args.work, spec, args.rtol, args.atol)
     if args.csv:
-        _write_csv(args.csv, reports)
+        _write(args.csv, render_csv(reports))
     if args.format == "json":
-        # a list of claims; with several files each claim also names its file (scores: --csv or text)
-        payload = [dict(c, file=r.source) if len(reports) > 1 else c
-                   for r in reports for c in r.to_dict()["claims"]]
-        text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+        text = render_json(reports)
     elif args.format == "markdown":
-        text = "\n".join(render_markdown(r) for r in reports)
+        text = "\n".join(render_markdown(r, args.explain) for r in reports)
     else:
-        text = "\n".join(render_text(r) for r in reports)
+        text = "\n".join(render_text(r, args.explain) for r in reports)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        _write(args.out, text)
     else:
         sys.stdout.write(text)
     if unusable:
         return 2
     return 0 if all(r.ok for r in reports) else 1
+
+
+def check_all(paths: list[str], spec, rtol, atol):
+    """Reports for every file (in parallel for a class); with several files an unusable one is noted,
+    not fatal. Returns (reports, any unusable)."""
+    if len(paths) >= POOL_FROM:
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        workers = max(1, min(os.cpu_count() or 1, 8))
+        chunks = [paths[k::workers] for k in range(workers)]
+        with ProcessPoolExecutor(workers) as pool:
+            parts = list(pool.map(_check_files, chunks, [spec] * workers, [rtol] * workers, [atol] * workers))
+        order = {p: k for k, p in enumerate(paths)}
+        results = sorted((r for part in parts for r in part), key=lambda r: order[r[0]])
+    else:
+        results = _check_files(paths, spec, rtol, atol)
+    reports = [report for _, report, _ in results]
+    return reports, any(bad for _, _, bad in results)
+
+
+def _check_files(paths: list[str], spec, rtol, atol) -> list:
+    """(path, report, unusable) for each file, in order."""
+    from nn_tutor.engine.errors import NNTError
+    from nn_tutor.tools.homework import check_submission
+    from nn_tutor.tools.homework.report import Report
+
+    out = []
+    for path in paths:
+        try:
+            out.append((path, check_submission(_read(path), "stdin" if path == "-" else path, spec, rtol, atol),
+                        False))
+        except NNTError as exc:
+            if len(paths) == 1:
+                raise
+            out.append((path, Report([], path, [f"unusable input: {exc}"]), True))   # grade the rest
+    return out
 
 
 def _read(path: str) -> bytes:
@@ -100,71 +127,14 @@ def _read(path: str) -> bytes:
         raise NNTError(f"cannot read '{path}': {exc.strerror}") from None
 
 
-_MARK = {"correct": "✓", "rounding": "≈", "wrong": "✗", "carried": "→", "unchecked": "?"}
+def _write(path: str, text: str) -> None:
+    """Write a report or grade sheet; a folder or a missing directory is a one-line error."""
+    from nn_tutor.engine.errors import NNTError
 
-
-def _num(v) -> str:
-    from nn_tutor.engine.numfmt import fmt_array
-    return "—" if v is None else fmt_array(v, 4)
-
-
-def _summary_line(report) -> str:
-    s = report.summary
-    c = s["counts"]
-    score = "—" if s["score"] is None else f"{100 * s['score']:.0f}%"
-    return (f"score {score}: {c['correct']} correct, {c['rounding']} rounding, {c['wrong']} wrong, "
-            f"{c['carried']} carried forward (not counted again), {c['unchecked']} unchecked")
-
-
-def render_text(report) -> str:
-    """One line per claim: line number, verdict, quoted claim, expected value, misconception, hint."""
-    lines = [f"== {report.source} =="] if report.source else []
-    for c in report.claims:
-        head = f"line {c.line:>3}  {_MARK[c.verdict]} {c.verdict:<9} \"{c.text}\""
-        extra = []
-        if c.verdict in ("wrong", "rounding", "carried") and c.expected is not None:
-            extra.append(f"expected {_num(c.expected)}")
-        if c.step_id:
-            extra.append(f"[{c.step_id}{'' if c.index is None else list(c.index)}]")
-        if c.misconception:
-            extra.append(f"misconception: {c.misconception}")
-        if c.verdict == "unchecked" and c.reason:
-            extra.append(c.reason)
-        elif c.hint and c.verdict != "correct":
-            extra.append(c.hint)
-        lines.append(head + ("  " + "; ".join(extra) if extra else ""))
-    lines.extend(f"note: {n}" for n in report.notes)
-    lines.append(_summary_line(report))
-    return "\n".join(lines) + "\n"
-
-
-def render_markdown(report) -> str:
-    """A Markdown table of the claims and the summary."""
-    def cell(x) -> str:
-        return str(x).replace("|", "\\|").replace("\n", " ")
-    out = [f"### {report.source}\n" if report.source else "",
-           "| line | claim | verdict | expected | misconception | hint |",
-           "|---:|---|---|---|---|---|"]
-    for c in report.claims:
-        out.append(f"| {c.line} | `{cell(c.text)}` | {_MARK[c.verdict]} {c.verdict} | "
-                   f"{cell(_num(c.expected))} | {cell(c.misconception or '')} | "
-                   f"{cell(c.reason if c.verdict == 'unchecked' else c.hint)} |")
-    out.extend(f"\n_note: {n}_" for n in report.notes)
-    out.append(f"\n**{_summary_line(report)}**\n")
-    return "\n".join(out)
-
-
-def _write_csv(path: str, reports) -> None:
-    import csv
-
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["submission", "score", "correct", "rounding", "wrong", "carried", "unchecked",
-                         "first_wrong_line", "misconceptions"])
-        for r in reports:
-            s, c = r.summary, r.summary["counts"]
-            wrong = [x for x in r.claims if x.verdict == "wrong"]
-            writer.writerow([r.source, "" if s["score"] is None else s["score"], c["correct"],
-                             c["rounding"], c["wrong"], c["carried"], c["unchecked"],
-                             wrong[0].line if wrong else "",
-                             ";".join(sorted({x.misconception for x in wrong if x.misconception}))])
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    except IsADirectoryError:
+        raise NNTError(f"'{path}' is a directory; give a file name such as grades.csv") from None
+    except OSError as exc:
+        raise NNTError(f"cannot write '{path}': {exc.strerror}; check the folder exists and is writable") from None

@@ -117,7 +117,7 @@ def test_help_has_an_example_and_the_module_stays_light():
     out = subprocess.run([sys.executable, "-m", "nn_tutor.agent.cli", "check", "--help"], capture_output=True,
                          text=True, cwd=ROOT, timeout=60).stdout
     assert "nnt check" in out and "--spec" in out and "--csv" in out
-    probe = ("import sys, agent.cmd_check; "
+    probe = ("import sys, nn_tutor.agent.cmd_check; "
              "print(sorted(m for m in ('numpy', 'rich', 'nn_tutor.tools.homework', 'yaml') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
                             timeout=60).stdout.strip()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from nn_tutor.engine.errors import NNTError
-from nn_tutor.engine.expr import ExprError, evaluate, literals, parse
+from nn_tutor.tools.homework.expr import ExprError, evaluate, literals, parse
 
 
 def value(text, env=None):

@@ -63,11 +63,11 @@ def test_r8_slips_and_misconceptions_in_plain_text():
 
 def test_messy_work_with_three_mistakes():
     # slip: 0.15·0.5 + 0.2·0.8 + 0.35 = 0.585 (written 0.595); E written without ½;
-    # δo written as ŷ − y without σ′; everything else follows from those numbers
+    # δo written as ŷ − y without σ′ (its value −0.2387 stands on line 14); everything else follows
     spec = load_spec(ROOT / "examples/r2_two_layer_sigmoid.yaml")
     report = check_text((HW / "r2_messy_wrong.md").read_text(encoding="utf-8"), spec)
     wrong = [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"]
-    assert wrong == [(6, None), (11, "missing_half"), (13, "forgot_activation_derivative")]
+    assert wrong == [(6, "arithmetic_slip"), (11, "missing_half"), (14, "missing_activation_derivative")]
     assert report.summary["counts"]["carried"] >= 5
     assert [c.line for c in report.claims if c.verdict == "carried"][0] == 6   # σ(0.595) right from 0.595
 
@@ -89,7 +89,7 @@ def test_softmax_shortcut_sample():
     spec = load_spec(ROOT / "examples/r5_dog_cat_softmax_mse.yaml")
     report = check_text((HW / "r5_softmax_shortcut_wrong.md").read_text(encoding="utf-8"), spec)
     wrong = [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"]
-    assert wrong == [(15, "softmax_mse_shortcut")]
+    assert wrong == [(15, "softmax_shortcut_with_squared_loss")]
     assert {c.line for c in report.claims if c.verdict == "carried"} == {16, 17}
 
 
@@ -99,4 +99,4 @@ def test_maxpool_gradient_sent_everywhere_is_named():
     spec = load_spec(ROOT / "examples/r3_cnn_edge.yaml")
     report = check_text((HW / "r3_cnn_maxpool_wrong.md").read_text(encoding="utf-8"), spec)
     assert [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"] == \
-        [(17, "maxpool_everywhere")]
+        [(17, "maxpool_gradient_spread")]

@@ -20,8 +20,11 @@ from nn_tutor.tools.homework.names import align_name, canon
 from nn_tutor.tools.homework.notation import normalise_line
 from nn_tutor.tools.homework.report import CheckedClaim, Report
 
+from nn_tutor.tools.homework.write import neuron_name, student_lines, student_name, student_walkthrough
+
 __all__ = ["check_text", "check_submission", "read_text", "align_name", "canon", "normalise_line",
-           "problem_for", "CheckedClaim", "Report"]
+           "problem_for", "CheckedClaim", "Report", "neuron_name", "student_lines", "student_name",
+           "student_walkthrough"]
 
 MAX_TEXT = 200_000     # characters of homework read at once
 _PROBLEMS: dict[str, object] = {}
@@ -102,7 +105,7 @@ def check_submission(data: bytes, source: str = "input", spec: dict | None = Non
     text = read_text(data, source)
     form = structured(text)
     if form is not None:
-        report = check_answers(form, spec, rtol, atol, source)
+        report = check_answers(form, text, spec, rtol, atol, source)
     else:
         report = check_text(text, spec, rtol, atol)
     report.source = source

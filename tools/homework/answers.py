@@ -44,7 +44,7 @@ def _as_text(value) -> str:
 _KEY_RE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(?:\[([\d,\s]+)\])?\s*$")
 
 
-def check_answers(data: dict, spec: dict | None, rtol=None, atol=None, source: str = "answers") -> Report:
+def check_answers(data: dict, text: str, spec: dict | None, rtol=None, atol=None, source: str = "answers") -> Report:
     """The structured form: answers keyed by step id (or a student name), judged in step order."""
     from nn_tutor.tools.homework import problem_for
     from nn_tutor.tools.homework.check import Checker
@@ -54,7 +54,10 @@ def check_answers(data: dict, spec: dict | None, rtol=None, atol=None, source: s
     checker = Checker(problem, rtol, atol)
     trace = problem.trace
     items = []
-    for k, (key, value) in enumerate(data["answers"].items(), start=1):
+    lines = text.splitlines()
+    start = next((n for n, l in enumerate(lines) if re.match(r"answers\s*:", l)), 0)
+    for key, value in data["answers"].items():
+        k = next((n for n, l in enumerate(lines[start:], start + 1) if str(key) in l), 1)
         place = _place_of(str(key), trace)
         text = f"{key} = {_as_text(value)}"
         if place is None:
@@ -63,7 +66,7 @@ def check_answers(data: dict, spec: dict | None, rtol=None, atol=None, source: s
                                                    f"loss, 'L1.dW[0, 1]', net_h1, '∂E/∂w5'"))
             continue
         items.append((problem.order.get(place.sid, 0), k, key, place, _as_text(value)))
-    for _, k, key, place, value_text in sorted(items, key=lambda t: (t[0], t[1])):
+    for _, k, key, place, value_text in sorted(items, key=lambda t: (t[0], t[1])):   # in step order
         claim = _claim(k, str(key), value_text)
         if claim is None:
             checker.out.append(CheckedClaim(k, f"{key} = {value_text}", verdict="unchecked",

@@ -23,9 +23,6 @@ from nn_tutor.tools.homework.report import CheckedClaim, Report
 from nn_tutor.tools.homework.statement import index_text, shown
 from nn_tutor.tools.homework.world import World
 
-_INDEX_WORDS = re.compile(r"\b(question|problem|q|hw|homework|epoch|ep|sample|row|col|column|iteration|iter|it|"
-                          r"step|layer|neuron|unit|figure|part|page|exercise|task|s|node|class|example|point|"
-                          r"case|round|pass|stage|block|window|filter|channel|of|batch|size|the)$")
 
 
 _COMPUTED_CONTEXT = re.compile(r"\b(loss|errors?|cost|gradient|derivative|output|new|updated|delta|sum|mean|"
@@ -86,6 +83,12 @@ class Checker:
 
     def check_at(self, claim: Claim, place: Place) -> None:
         """Judge a claim whose place is given (the structured form's step ids)."""
+        size = int(np.size(self.world.truth[place.sid][place.index]))
+        if size != int(np.size(claim.value)):
+            self._emit(claim, unchecked("U-uncomputable", f"{place} has {size} number(s) and the answer "
+                                                          f"{int(np.size(claim.value))}; give one value per element"),
+                       None, None)
+            return
         alignment = Alignment(place, 0.0, ["the answer's key names the step"])
         v = self.aligner._value_match(claim, place, claim_precision(claim)) if claim.value.ndim == 0 else "none"
         if v == "none" and claim.value.ndim == 0:
@@ -94,16 +97,24 @@ class Checker:
         self._emit(claim, verdict, place, self.world.truth[place.sid][place.index], alignment)
 
     def _not_a_claim(self, claim: Claim, tol) -> bool:
-        """Restated givens, earlier numbers used again, and index numbers are not claims."""
+        """Restated givens, earlier numbers used again, and index numbers are not claims; without a
+        problem, a value stated with no computation is a definition the work uses, not a claim."""
         if claim.role in ("result", "intermediate"):
             return False
+        if self.problem is None:
+            label = claim.label
+            if label is not None:
+                self.ledger.add(Entry(np.asarray(claim.value, dtype=np.float64), claim.decimals, None, "stated",
+                                      None, claim.line, canon(label.name), claim.statement.hints.get("sample")))
+            return True
         given = self.problem is not None and self.problem.is_given(claim.value, tol)
         if claim.role == "operand":
             return given or claim.decimals == 0 or \
                 self.ledger.stated(claim.value, claim.decimals, either_sign=True) is not None
         context = claim.statement.context
-        if claim.role == "value" and claim.decimals == 0 and (not context or _INDEX_WORDS.search(context)):
-            return True
+        if claim.role == "value" and claim.decimals == 0 and claim.statement.source != "table" and \
+                not _COMPUTED_CONTEXT.search(context[-40:]):
+            return True               # `Question 2`, `rounding to 4 dp`: a count or an index, not work
         if claim.statement.source == "table" and claim.label is None:
             return False               # a cell of a table of results: aligned, never taken for a given
         label = claim.label
@@ -111,11 +122,12 @@ class Checker:
             places = align_name(label.name, label.index, self.problem.trace)
             givens = [(s, i) for s, i in places if self.problem.trace[s].op is None]
             if givens and len(givens) == len(places):
-                true = np.asarray(self.problem.trace.display(givens[0][0]), dtype=np.float64)
-                true = true if givens[0][1] is None else true[givens[0][1]]
-                if np.size(true) == np.size(claim.value) and \
-                        np.all(np.abs(np.ravel(true) - np.ravel(claim.value)) <= np.ravel(tol)):
-                    return True
+                for sid, idx in givens + [(s, None) for s, _ in givens]:   # the element, or the whole
+                    true = np.asarray(self.problem.trace.display(sid), dtype=np.float64)
+                    true = true if idx is None else true[idx]
+                    if np.size(true) == np.size(claim.value) and \
+                            np.all(np.abs(np.ravel(true) - np.ravel(claim.value)) <= np.ravel(tol)):
+                        return True
                 if claim.value.ndim == 0 and claim.statement.source == "table" and \
                         np.any(np.abs(np.ravel(true) - claim.value) <= tol):
                     return True        # a table column restating an input or target, sample by sample
@@ -162,23 +174,30 @@ class Checker:
                 if parts:                       # δ^(2) after δ^(2)_1 and δ^(2)_2 were stated
                     bad[0] |= any(e.bad for e in parts)
                     return np.asarray([e.value if own or e.truth is None else e.truth for e in parts])
+                element = self.ledger.element_named(canon(name))
+                if element is not None:         # x₁ after x = [0.5, 0.8] was stated
+                    entry, k = element
+                    bad[0] |= entry.bad
+                    source = entry.value if own or entry.truth is None else entry.truth
+                    return np.ravel(source)[k]
                 value = self._named_value(name, own)
                 if name not in CONSTANTS and (value is None or not self._given_name(name)):
                     unknown[0] = True     # a name the work never gave a value: not the student's own
                 return value
             return get
 
-        overrides = {}
+        overrides, rounded = {}, []
         for lit in literals(node):
             if lit.decimals == 0 and abs(lit.value) <= 10:
                 continue
             entry = self.ledger.stated(lit.value, lit.decimals, either_sign=True)
             if entry is not None:
+                rounded.append(lit)
                 bad[0] |= entry.bad
                 if entry.truth is not None and np.ndim(entry.truth) == 0:
                     overrides[id(lit)] = float(entry.truth) * (1 if entry.value * lit.value >= 0 else -1)
-            elif self.problem is None or not self.problem.is_given(lit.value, precision(lit.decimals, lit.value)):
-                unknown[0] = True
+            elif self.problem is not None and not self.problem.is_given(lit.value, precision(lit.decimals, lit.value)):
+                unknown[0] = True     # with a problem, a number that is neither given nor stated before
         try:
             own = evaluate(node, None, None, resolve(True))
         except (ExprError, NNTError) as exc:
@@ -193,7 +212,9 @@ class Checker:
         if np.shape(own) != np.shape(claim.value):
             return Arithmetic(None, None, error=f"the expression gives shape {np.shape(own)}, "
                                                 f"the written value {np.shape(claim.value)}")
-        return Arithmetic(own, corrected, bad[0], unknown[0], broken_link=self._broken_link(claim, resolve(True)))
+        slack = _spread(node, resolve(True), only=rounded) if rounded else 0.0
+        return Arithmetic(own, corrected, bad[0], unknown[0], broken_link=self._broken_link(claim, resolve(True)),
+                          slack=slack)
 
     def _broken_link(self, claim: Claim, resolve) -> str:
         """The first `a = b` of the claim's chain (before its result) that does not hold, as text."""
@@ -283,11 +304,12 @@ class Checker:
                               name, claim.statement.hints.get("sample")))
 
 
-def _spread(node: Node, resolve) -> np.ndarray:
-    """How far an expression moves when each decimal it shows moves by half a unit (its rounding)."""
+def _spread(node: Node, resolve, only: list | None = None) -> np.ndarray:
+    """How far an expression moves when each decimal it shows (or each of `only`) moves by half a
+    unit of its last decimal (its rounding)."""
     base = evaluate(node, None, None, resolve)
     total = np.zeros_like(np.asarray(base, dtype=np.float64))
-    for lit in literals(node)[:40]:
+    for lit in (literals(node) if only is None else only)[:40]:
         if lit.decimals == 0:
             continue
         moved = evaluate(node, None, {id(lit): lit.value + precision(lit.decimals, lit.value)}, resolve)

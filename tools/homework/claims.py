@@ -108,19 +108,34 @@ def _claim(stmt: Statement, form: Form, lit, role: str, computation: Node | None
     value, decimals, nodes = lit
     first = nodes[0] if nodes else None
     column = form.column(node if node is not None and node.kind == "num" else first) if first else form.column(form.node)
-    return Claim(stmt.line, column, value, decimals, role, stmt, computation, node or first, parts=nodes)
+    return Claim(form.no or stmt.line, column, value, decimals, role, stmt, computation, node or first, parts=nodes)
 
 
 def _operands(stmt: Statement, form: Form, node: Node) -> list[Claim]:
     """The numbers written inside an expression (exponents and small whole numbers excluded),
     with the sign written right before them: `(−0.2603)·0.2305` claims −0.2603."""
     out = []
+    addends = {id(c) for c in _sum_terms(node)} if node.kind != "num" else set()
     for n, sign in signed_literals(node):
         if n.decimals == 0 and abs(n.value) <= 10:
             continue          # 1 − a, 2(ŷ − y), x²: structure, not a claimed value
+        if id(n) in addends:
+            continue          # 0.075 + 0.16 + 0.35: the terms of a substitution, checked through its sum
         out.append(_claim(stmt, form, (np.asarray(sign * n.value, dtype=np.float64), n.decimals, [n]),
                           "operand", None, n))
     return out
+
+
+def _sum_terms(node: Node):
+    """Numbers written directly as terms of a sum, anywhere in the expression."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.kind == "sum":
+            for c in cur.children:
+                if c.kind == "num" or (c.kind == "neg" and c.children[0].kind == "num"):
+                    yield c if c.kind == "num" else c.children[0]
+        stack.extend(cur.children)
 
 
 def signed_literals(node: Node, sign: float = 1.0):
@@ -150,6 +165,8 @@ def pair_forms(before: Node, after: Node) -> list[tuple[Node, Node]]:
         if literal_value(before) is not None:
             return []
         return [(after if after.kind == "num" else after, before)]
+    if before.kind == "sum" and after.kind == "sum" and len(before.children) > len(after.children):
+        return _pair_sums(before, after)
     if before.kind != after.kind or len(before.children) != len(after.children) or \
             (before.kind == "call" and before.text != after.text):
         return []
@@ -157,6 +174,28 @@ def pair_forms(before: Node, after: Node) -> list[tuple[Node, Node]]:
     for b, a in zip(before.children, after.children):
         out.extend(pair_forms(b, a))
     return out
+
+
+def _pair_sums(before: Node, after: Node) -> list[tuple[Node, Node]]:
+    """`0.54 + 0.08 + 0.40 + 0.09 − 0.4 = 1.11 − 0.4`: terms equal at both ends are the same; the one
+    number left in `after` stands for the terms left in `before`."""
+    b = list(zip(before.signs, before.children))
+    a = list(zip(after.signs, after.children))
+    while a and b and _same_term(a[0], b[0]) and len(b) > len(a):
+        a, b = a[1:], b[1:]
+    while a and b and _same_term(a[-1], b[-1]) and len(b) > len(a):
+        a, b = a[:-1], b[:-1]
+    if len(a) != 1 or a[0][0] != "+" or literal_value(a[0][1]) is None or len(b) < 2:
+        return []
+    from nn_tutor.tools.homework.expr.parser import _node
+    rest = _node("sum", [c for _, c in b], signs=[s for s, _ in b])
+    return [(a[0][1], rest)]
+
+
+def _same_term(x, y) -> bool:
+    (sx, nx), (sy, ny) = x, y
+    lx, ly = literal_value(nx), literal_value(ny)
+    return sx == sy and lx is not None and ly is not None and np.array_equal(lx[0], ly[0])
 
 
 def bare_product(node: Node) -> bool:

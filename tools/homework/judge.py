@@ -24,7 +24,7 @@ RULES = {
     "V-true": "the value of the step it states",
     "V-rounding": "the step computed from the student's own (right, rounded) numbers",
     "V-carried": "the step computed from the student's own earlier numbers, one of them wrong",
-    "V-restated": "the same value the student gave this step before",
+    "V-restated": "the value the student gave this step before, and still right or carried",
     "A-true": "its expression gives it, and with the right numbers put in it is the true value",
     "A-rounding": "its expression gives it from right numbers rounded as the student wrote them",
     "A-carried": "its expression gives it from an earlier wrong number",
@@ -63,15 +63,18 @@ class Arithmetic:
     unknown_operand: bool = False      # an operand could not be checked
     error: str = ""                    # why it could not be computed
     broken_link: str = ""              # an earlier `= …` of its chain that does not hold
+    slack: object = 0.0                # how far the rounding of earlier results it uses can move it
 
     def gives(self, value, tol) -> bool:
         """Does the expression give the written value (from the numbers shown, or what they stand
-        for), and does every earlier link of its chain hold?"""
+        for: an earlier result written rounded may be used unrounded), and does every earlier link
+        of its chain hold?"""
         if self.own is None or self.broken_link:
             return False
         other = self.corrected if self.corrected is not None and not self.bad_operand else self.own
         try:
-            return bool(np.all(_within(np.asarray(value), np.asarray(self.own), np.asarray(other), tol)))
+            return bool(np.all(_within(np.asarray(value), np.asarray(self.own), np.asarray(other),
+                                       np.asarray(tol) + np.asarray(self.slack))))
         except ValueError:
             return False
 
@@ -94,8 +97,10 @@ def judge_pinned(claim: Claim, a: Alignment, world, arith: Arithmetic | None) ->
     kinds = np.asarray(kinds or ["wrong"])
     verdict = max(kinds.tolist(), key=ORDER.index)
     own = S
-    base = Verdict(verdict, {"correct": "V-true", "rounding": "V-rounding", "carried": "V-carried",
-                             "wrong": "W-step"}[verdict], T, own, evidence=list(a.evidence))
+    rule = {"correct": "V-true", "rounding": "V-rounding", "carried": "V-carried", "wrong": "W-step"}[verdict]
+    if a.match == "restated" and verdict != "wrong":
+        rule = "V-restated"
+    base = Verdict(verdict, rule, T, own, evidence=list(a.evidence))
     if np.size(kinds) > 1 and len(set(kinds.tolist())) > 1:
         base.elements = kinds.tolist()
     if verdict != "wrong":
@@ -112,7 +117,7 @@ def judge_pinned(claim: Claim, a: Alignment, world, arith: Arithmetic | None) ->
         return base
     if arith is not None and arith.own is not None and not arith.gives(v, t) and \
             (not arith.unknown_operand or arith.broken_link):
-        base.rule, base.misconception = "W-arithmetic", "arithmetic_slip"
+        base.rule, base.misconception = "W-arithmetic", slip_kind(v, arith.own, t)
         base.hint = arith.broken_link or f"{_fmt(arith.own)} is what the expression gives, not {_fmt(v)}"
         return base
     if not a.named and arith is not None and arith.own is not None:
@@ -134,7 +139,7 @@ def judge_arithmetic(claim: Claim, arith: Arithmetic) -> Verdict:
         if arith.unknown_operand and not arith.broken_link:
             return Verdict("unchecked", "U-unknown-inputs", arith.corrected, arith.own,
                            hint="the expression uses numbers or names whose values could not be told")
-        return Verdict("wrong", "W-arithmetic", arith.corrected, arith.own, "arithmetic_slip",
+        return Verdict("wrong", "W-arithmetic", arith.corrected, arith.own, slip_kind(v, arith.own, tol),
                        arith.broken_link or f"the expression gives {_fmt(arith.own)}, not {_fmt(v)}")
     if arith.bad_operand:
         return Verdict("carried", "A-carried", arith.corrected, arith.own,
@@ -148,10 +153,16 @@ def judge_arithmetic(claim: Claim, arith: Arithmetic) -> Verdict:
     return Verdict("rounding", "A-rounding", arith.corrected, arith.own)
 
 
-def restated(earlier) -> Verdict:
-    """A value written again: the verdict it had the first time."""
-    return Verdict(earlier.verdict, "V-restated", earlier.truth, earlier.value,
-                   hint=f"the value from line {earlier.line}")
+def slip_kind(value, own, tol) -> str:
+    """Which arithmetic slip turns the expression's value into the written one: the sign lost, a
+    factor of 2 gained or lost, or a plain slip."""
+    v, o = np.asarray(value, dtype=np.float64), np.asarray(own, dtype=np.float64)
+    if np.shape(v) == np.shape(o) and np.any(np.abs(o) > 1e-12):
+        if np.all(np.abs(v + o) <= tol):
+            return "sign_slip"
+        if np.all(np.abs(v - 2 * o) <= tol) or np.all(np.abs(v - 0.5 * o) <= tol):
+            return "factor_of_two"
+    return "arithmetic_slip"
 
 
 def unchecked(rule: str, hint: str = "") -> Verdict:

@@ -20,7 +20,7 @@ class Entry:
     value: np.ndarray
     decimals: int
     truth: np.ndarray | None       # its true value, when known
-    verdict: str                   # correct, rounding, wrong, carried, unchecked
+    verdict: str                   # correct, rounding, wrong, carried, unchecked, stated (a definition)
     target: tuple | None           # (step id, index) it was aligned to
     line: int
     name: str | None = None
@@ -86,6 +86,18 @@ class Ledger:
             if len(parts) >= 2:
                 return parts
         return []
+
+    def element_named(self, name: str) -> tuple[Entry, int] | None:
+        """`x1` when a vector `x` was stated: (that entry, the 0-based element), counting from 1."""
+        import re
+        m = re.fullmatch(r"(.*?[^\d])(\d)", name)
+        if not m:
+            return None
+        entry = self.names.get((m.group(1), None))
+        k = int(m.group(2)) - 1
+        if entry is None or np.ndim(entry.value) != 1 or not 0 <= k < np.size(entry.value):
+            return None
+        return entry, k
 
     def stated(self, value, decimals: int, either_sign: bool = False) -> Entry | None:
         """The latest entry whose written value this number repeats (within its own precision);

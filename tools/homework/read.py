@@ -86,6 +86,9 @@ def read_line(no: int, raw: str, decimal_comma: bool, before: list[Statement]) -
         stmt = _statement(no, clause, context, line)
         if stmt is None:
             continue
+        if prev is not None and not out and _continues(prev, stmt, no):
+            prev.forms.extend(stmt.forms)     # `E = ½(0.2)² + ½(0.3)²` / `E = 0.02 + 0.045` / `E = 0.065`
+            continue
         if stmt.label is None and stmt.forms and stmt.forms[0] is None:
             # `&= 0.1297` or `= 0.1297`: the row continues the statement above
             stmt.forms = stmt.forms[1:]
@@ -100,6 +103,15 @@ def read_line(no: int, raw: str, decimal_comma: bool, before: list[Statement]) -
 _LIST_MARK_RE = re.compile(r"^\s*(?:>\s*)*(?:#+\s+|(?:\(?[a-z]\)|\d{1,2}[.)]|[-*+•])\s+)?")
 
 
+def _continues(prev: Statement, stmt: Statement, no: int) -> bool:
+    """A statement that restates the label of an open chain just above (one with no value yet)."""
+    from nn_tutor.tools.homework.claims import literal_value
+
+    return (prev.label is not None and stmt.label == prev.label and prev.line >= no - 2 and prev.forms
+            and prev.forms[-1] is not None and literal_value(prev.forms[-1].node) is None
+            and prev.source == stmt.source == "math")
+
+
 def _drop_list_mark(raw: str) -> str:
     """`- `, `1. `, `(a) `, `## ` at the start of a line are layout; blanks keep the columns."""
     m = _LIST_MARK_RE.match(raw)
@@ -107,6 +119,9 @@ def _drop_list_mark(raw: str) -> str:
 
 
 _ELLIPSIS = {"…", "⋯"}
+_GREEK = set("αβγδεζηθικλμνξπρστυφχψωΔΣΘΛΦΨΩ∂∇")
+_SPELLED = {"alpha", "beta", "gamma", "delta", "eta", "theta", "lambda", "mu", "sigma", "lr", "yhat", "dz",
+            "dw", "db", "da", "dx", "dy", "grad"}
 _CONDITIONS = {"if", "when", "whenever", "otherwise", "else", "unless"}
 
 
@@ -182,8 +197,8 @@ def _is_prose(tok: Token, nxt: Token | None, cur: list[Token]) -> bool:
         return not calls
     if t in FUNCTIONS or t in CONSTANTS:
         return False
-    if any(ch.isdigit() or ch in "_Λðŷ'" for ch in t) or "ð" in t:
-        return False
+    if any(ch.isdigit() or ch in "_Λðŷ'" for ch in t) or "ð" in t or t[0] in _GREEK or t.lower() in _SPELLED:
+        return False            # δo, σ, η, alpha, eta: a Greek letter starts a name, not a word
     if len(t) == 1:
         return False
     if nxt is not None and (nxt.kind == "EQ" or (nxt.kind == "LB" and not nxt.space_before)):
@@ -197,7 +212,7 @@ def _ends_with_value(cur: list[Token]) -> bool:
     if not eqs:
         return False
     tail = cur[eqs[-1] + 1:]
-    return bool(tail) and any(t.kind == "NUM" for t in tail) and all(
+    return bool(tail) and any(t.kind == "NUM" for t in tail) and tail[-1].kind in ("NUM", "RP", "RB") and all(
         t.kind in ("NUM", "COMMA", "SEMI", "LP", "RP", "LB", "RB") or (t.kind == "OP" and t.text == "-") for t in tail)
 
 
@@ -268,12 +283,25 @@ def _has_number(toks: list[Token]) -> bool:
 
 
 def _balanced(toks: list[Token]) -> list[Token]:
-    """A clause cut out of brackets (`(x = 2, y = 3)`) without its unmatched brackets."""
+    """A clause cut out of brackets (`(x = 2, y = 3)`, `(η = 0.1)`) without the brackets around it."""
     while toks and toks[0].kind == "LP" and sum(t.kind == "LP" for t in toks) > sum(t.kind == "RP" for t in toks):
         toks = toks[1:]
     while toks and toks[-1].kind == "RP" and sum(t.kind == "RP" for t in toks) > sum(t.kind == "LP" for t in toks):
         toks = toks[:-1]
+    while len(toks) > 2 and toks[0].kind == "LP" and toks[-1].kind == "RP" and _closes_at_end(toks) and \
+            any(t.kind == "EQ" for t in toks):
+        toks = toks[1:-1]
     return toks
+
+
+def _closes_at_end(toks: list[Token]) -> bool:
+    """The opening bracket at the start is closed by the last token (not earlier)."""
+    depth = 0
+    for k, t in enumerate(toks):
+        depth += {"LP": 1, "RP": -1}.get(t.kind, 0)
+        if depth == 0:
+            return k == len(toks) - 1
+    return False
 
 
 def _bare_numbers(no: int, toks: list[Token], context: str, line: Line) -> Statement | None:

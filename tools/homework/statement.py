@@ -27,6 +27,7 @@ class Form:
     node: Node
     text: str
     line: Line            # the normalised line (positions of the node's numbers map to raw columns)
+    no: int = 0           # the 1-based line it was written on (a chain may go on over lines)
 
     def column(self, node: Node) -> int:
         return self.line.col(node.pos) if node.pos >= 0 else self.line.col(0)
@@ -43,6 +44,11 @@ class Statement:
     source: str = "math"                  # math, table or prose
     bindings: dict = field(default_factory=dict)   # names a table row gives values (x1 -> 0.5)
     hints: dict = field(default_factory=dict)      # sample / row / column / epoch numbers (1-based)
+
+    def __post_init__(self):
+        for form in self.forms:
+            if form is not None and not form.no:
+                form.no = self.line
 
     @property
     def text(self) -> str:

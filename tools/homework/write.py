@@ -10,8 +10,8 @@ import re
 import numpy as np
 
 from nn_tutor.engine.errors import NNTError
-from nn_tutor.tools.homework_names import network_layers
-from nn_tutor.tools.homework_read import index_text
+from nn_tutor.tools.homework.names import network_layers
+from nn_tutor.tools.homework.statement import index_text
 
 def student_name(step_id: str) -> str | None:
     """How a student names an engine step (z1, a2, δ2, ∂L/∂W1, W1_new, L, L_new); None: unnamed."""
