@@ -29,6 +29,9 @@ from nn_tutor.tools.homework.world import View
 PINNED = 3.5          # evidence needed to pin a claim to a step
 MARGIN = 0.75         # ... and by how much it must beat a place with a different value
 NEAR = (-8, 16)       # steps before / after the last pinned one that count as "where the work is"
+LEADING = 24          # places that get the costly evidence (what a catalogued mistake gives)
+NEARBY = 24           # unwritten elements just ahead weighed for a number that fits nothing
+SCREENED = 40         # at most this many elements the value fits, nearest to where the work is first
 
 # context words -> step quantities they speak of
 _CONTEXT = [
@@ -82,13 +85,12 @@ class Aligner:
         cached = self._flat.get(world)
         if cached and cached[0] == key:
             return cached[1]
-        values, last = [], None
-        for sid, idx in p.elements:
-            if sid != last:
-                arr = self.world.computed(world, sid)
-                last = sid
-            values.append(arr[idx])
-        out = np.asarray(values, dtype=np.float64)
+        if world == "written":       # the student's own values, NaN where they wrote nothing
+            parts = [np.ravel(self.world.written[sid]) if sid in self.world.written
+                     else np.full(np.size(self.world.truth[sid]), np.nan) for sid in p.flat_steps]
+        else:
+            parts = [np.ravel(self.world.computed(world, sid)) for sid in p.flat_steps]
+        out = np.concatenate(parts) if parts else np.empty(0)
         self._flat[world] = (key, out)
         return out
 
@@ -98,8 +100,12 @@ class Aligner:
         `formula` is what the claim's own expression gives with every earlier number at its true
         value (None when there is no expression): it names the step whose true value it is."""
         tol = claim_precision(claim)
-        places = self._candidates(claim, tol, operands, formula)
-        scored = [self._score(claim, place, tol, operands, formula) for place in places]
+        named = self._named(claim)
+        places = self._candidates(claim, tol, formula, named)
+        scored = [self._score(claim, place, tol, operands, formula, named) for place in places]
+        scored.sort(key=lambda a: (-a.score, self.problem.order.get(a.place.sid, 0)))
+        for a in scored[:LEADING]:                 # the costly evidence, for the leading places only
+            self._mistake_evidence(claim, a, tol)
         scored.sort(key=lambda a: (-a.score, self.problem.order.get(a.place.sid, 0)))
         if not scored or scored[0].score < PINNED:
             return None, scored
@@ -120,30 +126,50 @@ class Aligner:
         return np.shape(ta) == np.shape(tb) and np.allclose(ta, tb, rtol=1e-9, atol=1e-12)
 
     # --- candidates ----------------------------------------------------------------------------------
-    def _candidates(self, claim: Claim, tol, operands, formula) -> list[Place]:
+    def _candidates(self, claim: Claim, tol, formula, named) -> list[Place]:
         p = self.problem
         out: dict[Place, None] = {}
         if claim.value.ndim == 0:
-            v, t = float(claim.value), float(np.max(tol))
-            T, C = p.truth_flat, self.flat("clean")
-            S, X = self.flat("student"), self.flat("exact")
-            hit = _within(v, T, C, t) | _within(v, S, X, t)
-            if formula is not None and np.ndim(formula) == 0:
-                hit |= np.abs(T - float(formula)) <= t
-            for k in np.flatnonzero(hit)[:60]:
+            for k in self._screen(claim, float(np.max(tol)), formula):
                 sid, idx = p.elements[k]
                 out[Place(sid, idx)] = None
         else:
             for place in p.slices(claim.value.shape):
                 if self._vector_match(claim, place, tol)[0] >= 0.5:
                     out[place] = None
-        for place in self._named(claim):
+            for place in self._near(claim):
+                out[place] = None
+        for place in named:
             out[place] = None
         for place in self._restated(claim):
             out[place] = None
-        for place in self._near(claim):
-            out[place] = None
         return list(out)
+
+    def _screen(self, claim: Claim, t: float, formula) -> np.ndarray:
+        """Elements worth weighing, found at once over the whole problem: every element the value
+        (true, carried or as written before) or the formula fits, and the few unwritten elements just
+        after where the work has got to (a mistake there may explain the number)."""
+        p = self.problem
+        v = float(claim.value)
+        T, C = p.truth_flat, self.flat("clean")
+        S, X = self.flat("student"), self.flat("exact")
+        hit = _within(v, T, C, t) | _within(v, S, X, t)
+        hit |= np.abs(self.flat("written") - v) <= 1e-12
+        if formula is not None and np.ndim(formula) == 0:
+            hit |= np.abs(T - float(formula)) <= t
+        d = p.order_flat - self.cursor
+        found = np.flatnonzero(hit)
+        found = found[np.argsort(np.abs(d[found] - 1), kind="stable")][:SCREENED]    # nearest first
+        unwritten = ~np.isfinite(self.flat("written"))
+        ahead = np.flatnonzero((d >= NEAR[0]) & (d <= NEAR[1]) & unwritten)
+        ahead = ahead[np.argsort(np.abs(d[ahead] - 1), kind="stable")][:NEARBY]
+        started = np.flatnonzero(unwritten & np.isin(p.step_flat, self._started_steps()))[:NEARBY]
+        return np.union1d(np.union1d(found, ahead), started)   # a step half written goes on (sample 2 of 3)
+
+    def _started_steps(self) -> np.ndarray:
+        """Positions (in problem.flat_steps) of the steps the student has written some elements of."""
+        p = self.problem
+        return np.asarray([k for k, sid in enumerate(p.flat_steps) if sid in self.world.written], dtype=int)
 
     def _named(self, claim: Claim) -> list[Place]:
         label = claim.label
@@ -211,13 +237,14 @@ class Aligner:
         return out[:400]
 
     # --- evidence --------------------------------------------------------------------------------------
-    def _score(self, claim: Claim, place: Place, tol, operands, formula=None) -> Alignment:
+    def _score(self, claim: Claim, place: Place, tol, operands, formula, named) -> Alignment:
+        """The cheap evidence for a place: value, formula, name, context, operands, place in the work."""
         a = Alignment(place, 0.0)
         match = self._value_match(claim, place, tol)
         computes = self._formula_evidence(place, tol, formula, a)
-        self._name_evidence(claim, place, a)
+        self._name_evidence(claim, place, a, named)
         self._context_evidence(claim, place, a)
-        if formula is not None and not computes and not self._named(claim) and match in ("carried", "partial"):
+        if formula is not None and not computes and not named and match in ("carried", "partial"):
             match = "none"      # its own formula computes something else: a coincidence of values
         if match == "true":
             a.score += 3
@@ -234,14 +261,18 @@ class Aligner:
         a.match = match
         self._operand_evidence(place, operands, a)
         self._place_evidence(claim, place, a)
-        if match in ("none", "partial") and a.score + 2 >= PINNED and \
-                (a.named or a.operands or claim.role in ("result", "definition") or claim.statement.hints):
-            mistake = self._mistake(claim, place, tol)
-            if mistake is not None:
-                a.score += 2 if match == "none" else 1.5
-                a.match, a.mistake = "mistake", mistake
-                a.evidence.append(f"value: what '{mistake.title}' gives")
         return a
+
+    def _mistake_evidence(self, claim: Claim, a: Alignment, tol) -> None:
+        """A catalogued mistake gives the claim's value at this place (costly: leading places only)."""
+        if a.match not in ("none", "partial") or a.score + 2 < PINNED or not \
+                (a.named or a.operands or claim.role in ("result", "definition") or claim.statement.hints):
+            return
+        mistake = self._mistake(claim, a.place, tol)
+        if mistake is not None:
+            a.score += 2 if a.match == "none" else 1.5
+            a.match, a.mistake = "mistake", mistake
+            a.evidence.append(f"value: what '{mistake.title}' gives")
 
     def _formula_evidence(self, place: Place, tol, formula, a: Alignment) -> bool:
         """The claim's expression, with right numbers put in, gives this step's true value."""
@@ -300,12 +331,9 @@ class Aligner:
         frac = float(np.mean(both))
         return frac, ("carried" if carried.any() and not true.all() else "true")
 
-    def _name_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
+    def _name_evidence(self, claim: Claim, place: Place, a: Alignment, named: list) -> None:
         label = claim.label
-        if label is None:
-            return
-        named = self._named(claim)
-        if not named:
+        if label is None or not named:
             return
         if place in named:
             specific = len({(pl.sid, str(pl.index)) for pl in named}) <= 2 and not is_bare(label.name)

@@ -65,10 +65,6 @@ class Checker:
         if self.aligner is not None:
             formula = arith.corrected if arith is not None and not arith.unknown_operand else None
             alignment, _ = self.aligner.align(claim, self._origins(claim), formula)
-        if alignment is not None and alignment.match == "mistake" and not alignment.named and arith is not None:
-            plain = judge_arithmetic(claim, arith)
-            if plain.verdict in ("correct", "rounding"):
-                alignment = None    # right numbers, right arithmetic: an intermediate of the student's own
         if alignment is not None:
             verdict = judge_pinned(claim, alignment, self.world, arith)
             truth = self.world.truth[alignment.place.sid][alignment.place.index]

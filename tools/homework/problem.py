@@ -13,7 +13,7 @@ import numpy as np
 
 from nn_tutor.engine.errors import NNTError
 
-MAX_PROBES = 4_000     # NaN probes per problem; beyond this an input counts as wholly used
+MAX_PROBED = 64        # an input with more elements than this counts as wholly used (not probed)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,12 +51,14 @@ class Problem:
     trace: object
     order: dict = field(default_factory=dict)          # step id -> position in the trace
     elements: list = field(default_factory=list)       # (step id, index tuple) of every scalar candidate
+    flat_steps: list = field(default_factory=list)     # the steps those elements come from, in order
+    order_flat: np.ndarray = None                      # each element's step position in the trace
+    step_flat: np.ndarray = None                       # each element's step, as a position in flat_steps
     truth_flat: np.ndarray = None
     given_values: np.ndarray = None                    # every given number (for "restated given")
     repeats: dict = field(default_factory=dict)        # step id -> the same step in every pass and iteration
     auxiliary: set = field(default_factory=set)        # steps added on the way (auxiliary.py)
     _sources: dict = field(default_factory=dict)
-    _probes: int = 0
 
     @classmethod
     def of(cls, trace) -> "Problem":
@@ -73,10 +75,14 @@ class Problem:
             if s.op is None or s.quantity == "pool_mask":
                 continue
             value = np.asarray(trace.display(s.id), dtype=np.float64)
+            p.flat_steps.append(s.id)
             for idx in np.ndindex(value.shape):
                 p.elements.append((s.id, tuple(int(i) for i in idx)))
-                flat.append(value[idx])
-        p.truth_flat = np.asarray(flat, dtype=np.float64)
+            flat.append(value.ravel())
+        p.truth_flat = np.concatenate(flat) if flat else np.empty(0)
+        p.order_flat = np.asarray([p.order[sid] for sid, _ in p.elements], dtype=np.float64)
+        position = {sid: k for k, sid in enumerate(p.flat_steps)}
+        p.step_flat = np.asarray([position[sid] for sid, _ in p.elements], dtype=int)
         families: dict[str, list] = {}
         for s in trace:
             families.setdefault(_base(s.id), []).append(s.id)
@@ -141,7 +147,7 @@ class Problem:
         args = [trace[i].value for i in step.inputs]
         for j, src in enumerate(step.inputs):
             disp = np.array(trace.display(src), dtype=np.float64)
-            whole = disp.size > 64 or self._probes > MAX_PROBES
+            whole = disp.size > MAX_PROBED
             for e in np.ndindex(disp.shape):
                 e = tuple(int(i) for i in e)
                 if whole:
@@ -150,7 +156,6 @@ class Problem:
                     continue
                 probe = disp.copy()
                 probe[e] = np.nan
-                self._probes += 1
                 try:
                     with np.errstate(all="ignore"):
                         new = list(args)
