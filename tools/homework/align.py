@@ -74,25 +74,13 @@ class Aligner:
         self.problem, self.world, self.ledger = problem, world, ledger
         self.cursor = 0                      # trace position of the last pinned claim
         self.tables: dict[int, str] = {}     # a table's rows go to one step: table -> that step
-        self._flat: dict[str, tuple] = {}
+        self._alternatives: dict[tuple, list] = {}   # (world, step, version) -> what each mistake gives
 
     # --- the worlds, flattened over every candidate element ------------------------------------------
     def flat(self, world: str) -> np.ndarray:
-        p = self.problem
-        if world == "truth":
-            return p.truth_flat
-        key = (world, self.world.version)
-        cached = self._flat.get(world)
-        if cached and cached[0] == key:
-            return cached[1]
-        if world == "written":       # the student's own values, NaN where they wrote nothing
-            parts = [np.ravel(self.world.written[sid]) if sid in self.world.written
-                     else np.full(np.size(self.world.truth[sid]), np.nan) for sid in p.flat_steps]
-        else:
-            parts = [np.ravel(self.world.computed(world, sid)) for sid in p.flat_steps]
-        out = np.concatenate(parts) if parts else np.empty(0)
-        self._flat[world] = (key, out)
-        return out
+        """A world's value of every candidate element, flat ("truth", "clean", "student", "exact",
+        or "written": the student's own values, NaN where they wrote nothing)."""
+        return self.problem.truth_flat if world == "truth" else self.world.flat(world)
 
     # --- the decision --------------------------------------------------------------------------------
     def align(self, claim: Claim, operands: list[set], formula=None) -> tuple[Alignment | None, list[Alignment]]:
@@ -141,8 +129,9 @@ class Aligner:
                 out[place] = None
         for place in named:
             out[place] = None
-        for place in self._restated(claim):
-            out[place] = None
+        if claim.value.ndim:            # a number written before is found by the screen
+            for place in self._restated(claim):
+                out[place] = None
         return list(out)
 
     def _screen(self, claim: Claim, t: float, formula) -> np.ndarray:
@@ -300,15 +289,16 @@ class Aligner:
         if claim.value.ndim:
             frac, kind = self._vector_match(claim, place, tol)
             return kind if frac == 1.0 else ("partial" if frac >= 0.5 else "none")
-        w = self.world
-        v = float(claim.value)
-        T = w.truth[place.sid][place.index]
-        C = w.computed("clean", place.sid)[place.index]
-        if _within(v, T, C, float(tol)):
+        v, t = float(claim.value), float(tol)
+        k = self.problem.index_of.get((place.sid, place.index))
+        if k is None:                   # a given (parameter or input): the same in every world
+            T = C = S = X = self.problem.truth[place.sid][place.index]
+        else:
+            T, C = self.flat("truth")[k], self.flat("clean")[k]
+            S, X = self.flat("student")[k], self.flat("exact")[k]
+        if _within(v, T, C, t):
             return "true"
-        S = w.computed("student", place.sid)[place.index]
-        X = w.computed("exact", place.sid)[place.index]
-        if _within(v, S, X, float(tol)) and tainted(T, C, S, X):
+        if _within(v, S, X, t) and tainted(T, C, S, X):
             return "carried"
         return "none"
 
@@ -424,6 +414,13 @@ class Aligner:
             if agree:
                 a.evidence.append(f"row {row}, column {col}")
 
+    def _alternatives_at(self, world: str, sid: str) -> list:
+        """What each catalogued mistake gives at a whole step in a world (kept until the world changes)."""
+        key = (world, sid, 0 if world == "truth" else self.world.version)
+        if key not in self._alternatives:
+            self._alternatives[key] = list(alternatives(View(self.world, world), sid, ()))
+        return self._alternatives[key]
+
     def _mistake(self, claim: Claim, place: Place, tol):
         """The first catalogued mistake whose value here is the claim's (in the true or the student's
         world): every element equal to what the mistake gives, and some element not the truth."""
@@ -433,8 +430,8 @@ class Aligner:
         if v.shape != truth.shape:
             return None
         for name in ("truth", "student"):
-            for m, alt in alternatives(View(self.world, name), place.sid, place.index):
-                alt = np.ravel(alt)
+            for m, whole in self._alternatives_at(name, place.sid):
+                alt = np.ravel(whole[place.index])
                 if alt.shape == v.shape and np.all(np.abs(alt - v) <= t) and np.any(np.abs(alt - truth) > t):
                     return m
         return None

@@ -48,6 +48,8 @@ class Ledger:
 
     def __init__(self):
         self.entries: list[Entry] = []
+        self._scalars: list[tuple[float, float, int]] = []   # (value, precision, entry) of each number stated
+        self._arrays: tuple | None = None
         self.names: dict[tuple[str, int | None], Entry] = {}
         self.aliases: dict[str, tuple[str, tuple | None]] = {}   # the student's name for a given
 
@@ -67,6 +69,10 @@ class Ledger:
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)
+        if np.ndim(entry.value) == 0 and entry.verdict != "unchecked":
+            self._scalars.append((float(entry.value), float(precision(entry.decimals, entry.value)),
+                                  len(self.entries) - 1))
+            self._arrays = None
         if entry.name:
             self.names[(entry.name, entry.sample)] = entry
             self.names[(entry.name, None)] = entry
@@ -104,6 +110,8 @@ class Ledger:
         with either_sign, also its magnitude (`w + 0.6·0.09` reuses ∂E/∂w = −0.09)."""
         v = np.asarray(value, dtype=np.float64)
         tol = precision(decimals, v)
+        if v.ndim == 0:
+            return self._stated_number(float(v), float(tol), either_sign)
         for e in reversed(self.entries):
             if np.shape(e.value) != np.shape(v) or e.verdict == "unchecked":
                 continue
@@ -111,6 +119,20 @@ class Ledger:
             if np.all(np.abs(e.value - v) <= t) or (either_sign and np.all(np.abs(np.abs(e.value) - np.abs(v)) <= t)):
                 return e
         return None
+
+    def _stated_number(self, v: float, tol: float, either_sign: bool) -> Entry | None:
+        """The latest number stated that this one repeats, found over all of them at once."""
+        if not self._scalars:
+            return None
+        if self._arrays is None:
+            self._arrays = tuple(np.asarray(col) for col in zip(*self._scalars))
+        values, precisions, index = self._arrays
+        t = np.maximum(tol, precisions)
+        hit = np.abs(values - v) <= t
+        if either_sign:
+            hit |= np.abs(np.abs(values) - abs(v)) <= t
+        found = np.flatnonzero(hit)
+        return self.entries[int(index[found[-1]])] if found.size else None
 
     def stated_exactly(self, value) -> Entry | None:
         """The latest entry with exactly this written value."""

@@ -52,6 +52,9 @@ class Problem:
     order: dict = field(default_factory=dict)          # step id -> position in the trace
     elements: list = field(default_factory=list)       # (step id, index tuple) of every scalar candidate
     flat_steps: list = field(default_factory=list)     # the steps those elements come from, in order
+    layout: dict = field(default_factory=dict)         # step id -> its slice of the flat arrays
+    index_of: dict = field(default_factory=dict)       # (step id, index) -> position in the flat arrays
+    truth: dict = field(default_factory=dict)          # step id -> its true value (display shape)
     order_flat: np.ndarray = None                      # each element's step position in the trace
     step_flat: np.ndarray = None                       # each element's step, as a position in flat_steps
     truth_flat: np.ndarray = None
@@ -71,13 +74,17 @@ class Problem:
             p.order[sid] = p.order[anchor] + 0.5
         p.auxiliary = set(anchors)
         flat = []
+        p.truth = {s.id: np.array(trace.display(s.id), dtype=np.float64) for s in trace}
         for s in trace:
             if s.op is None or s.quantity == "pool_mask":
                 continue
-            value = np.asarray(trace.display(s.id), dtype=np.float64)
+            value = p.truth[s.id]
+            start = len(p.elements)
             p.flat_steps.append(s.id)
             for idx in np.ndindex(value.shape):
+                p.index_of[(s.id, tuple(int(i) for i in idx))] = len(p.elements)
                 p.elements.append((s.id, tuple(int(i) for i in idx)))
+            p.layout[s.id] = slice(start, len(p.elements))
             flat.append(value.ravel())
         p.truth_flat = np.concatenate(flat) if flat else np.empty(0)
         p.order_flat = np.asarray([p.order[sid] for sid, _ in p.elements], dtype=np.float64)

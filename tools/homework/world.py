@@ -22,18 +22,34 @@ SKIPPED = {"pool_mask"}          # steps no student writes (and whose 0/1 values
 class World:
     """The truth of a trace and the student's written values, recomputed lazily after each write."""
 
-    def __init__(self, trace):
+    def __init__(self, trace, truth: dict | None = None, layout: dict | None = None):
         self.trace = trace
         self.ids = [s.id for s in trace]
         self.position = {sid: k for k, sid in enumerate(self.ids)}
-        self.truth = {s.id: np.array(trace.display(s.id), dtype=np.float64) for s in trace}
+        self.truth = truth if truth is not None else \
+            {s.id: np.array(trace.display(s.id), dtype=np.float64) for s in trace}
         self.written: dict[str, np.ndarray] = {}     # step -> display array, NaN where not written
         self.good: dict[str, np.ndarray] = {}        # step -> True where the written value was right
-        self._values: dict[str, dict] = {w: {} for w in WORLDS}      # internal values after writes
-        self._computed: dict[str, dict] = {w: {} for w in WORLDS}    # display values before writes
-        self._dirty = {w: 0 for w in WORLDS}
+        # every world starts as the truth: internal values, display values before writes
+        self._values: dict[str, dict] = {w: {s.id: s.value for s in trace} for w in WORLDS}
+        self._computed: dict[str, dict] = {w: {} for w in WORLDS}
+        self._dirty: dict[str, set] = {w: set() for w in WORLDS}     # steps written since the last refresh
         self.version = 0                                 # bumped by every write
-        self.candidates = [s.id for s in trace if s.op is not None and s.quantity not in SKIPPED]
+        # every candidate element in one flat array per world (layout: step id -> its slice)
+        self.layout = layout or {}
+        size = max((sl.stop for sl in self.layout.values()), default=0)
+        truth_flat = np.zeros(size)
+        for sid, sl in self.layout.items():
+            truth_flat[sl] = np.ravel(self.truth[sid])
+        self._flats = {w: truth_flat.copy() for w in WORLDS}
+        self._written_flat = np.full(size, np.nan)
+
+    def flat(self, world: str) -> np.ndarray:
+        """Every candidate element of `world` (or of the student's written values, "written"), flat."""
+        if world == "written":
+            return self._written_flat
+        self._refresh(world)
+        return self._flats[world]
 
     # --- writing ---------------------------------------------------------------------------------
     def write(self, sid: str, index: tuple, value, good: bool) -> None:
@@ -44,12 +60,16 @@ class World:
             self.written[sid] = np.full(self.truth[sid].shape, np.nan)
             self.good[sid] = np.zeros(self.truth[sid].shape, dtype=bool)
         target = self.written[sid][index]
+        before = np.isfinite(target).any()
         self.written[sid][index] = np.asarray(value, dtype=np.float64).reshape(np.shape(target))
         self.good[sid][index] = good
+        if sid in self.layout:
+            self._written_flat[self.layout[sid]] = np.ravel(self.written[sid])
         self.version += 1
-        k = self.position[sid]
-        for w in WORLDS:
-            self._dirty[w] = min(self._dirty[w], k) if self._dirty[w] is not None else k
+        # a right value changes the student's and the clean world, a wrong one the student's and the
+        # exact one (a value written again may change sides: then all three)
+        for w in (WORLDS if before else ("student", "clean" if good else "exact")):
+            self._dirty[w].add(sid)
 
     def own(self, sid: str) -> np.ndarray | None:
         """What the student wrote for a step (NaN where nothing), or None."""
@@ -68,34 +88,39 @@ class World:
         return np.asarray(self.trace._to_display(step, self._values[world][sid]), dtype=np.float64)
 
     def _refresh(self, world: str) -> None:
-        start = self._dirty[world]
-        if start is None:
+        """Recompute the steps a write reaches (and only those), in trace order."""
+        written_now = self._dirty[world]
+        if not written_now:
             return
         values, computed = self._values[world], self._computed[world]
-        for k in range(start, len(self.ids)):
-            step = self.trace[self.ids[k]]
-            sid = step.id
-            if step.op is None:
-                values[sid] = step.value
-                continue
-            try:
-                with np.errstate(all="ignore"):
+        changed: set = set()
+        with np.errstate(all="ignore"):
+            for k in range(min(self.position[sid] for sid in written_now), len(self.ids)):
+                step = self.trace[self.ids[k]]
+                sid = step.id
+                if step.op is None or not (sid in written_now or changed.intersection(step.inputs)):
+                    continue
+                try:
                     internal = np.asarray(step.op.fn(*[values[i] for i in step.inputs]), dtype=np.float64)
-            except (ValueError, IndexError, TypeError, NNTError, FloatingPointError):
-                internal = np.asarray(step.value, dtype=np.float64)
-            display = np.array(self.trace._to_display(step, internal), dtype=np.float64)
-            if display.shape != self.truth[sid].shape:
-                display = self.truth[sid].copy()
-            computed[sid] = display
-            written = self.written.get(sid)
-            if written is not None:
-                mask = np.isfinite(written) & self._keeps(world, sid)
-                if mask.any():
-                    display = display.copy()
-                    display[mask] = written[mask]
-                    internal = np.asarray(self.trace._to_internal(step, display), dtype=np.float64)
-            values[sid] = internal
-        self._dirty[world] = None
+                except (ValueError, IndexError, TypeError, NNTError, FloatingPointError):
+                    internal = np.asarray(step.value, dtype=np.float64)
+                display = np.array(self.trace._to_display(step, internal), dtype=np.float64)
+                if display.shape != self.truth[sid].shape:
+                    display = self.truth[sid].copy()
+                computed[sid] = display
+                if sid in self.layout:
+                    self._flats[world][self.layout[sid]] = np.ravel(display)
+                written = self.written.get(sid)
+                if written is not None:
+                    mask = np.isfinite(written) & self._keeps(world, sid)
+                    if mask.any():
+                        display = display.copy()
+                        display[mask] = written[mask]
+                        internal = np.asarray(self.trace._to_internal(step, display), dtype=np.float64)
+                if not np.array_equal(internal, values[sid]):
+                    changed.add(sid)
+                values[sid] = internal
+        self._dirty[world] = set()
 
     def _keeps(self, world: str, sid: str) -> np.ndarray:
         good = self.good[sid]
