@@ -74,7 +74,7 @@ class Aligner:
         self.problem, self.world, self.ledger = problem, world, ledger
         self.cursor = 0                      # trace position of the last pinned claim
         self.tables: dict[int, str] = {}     # a table's rows go to one step: table -> that step
-        self._alternatives: dict[tuple, list] = {}   # (world, step, version) -> what each mistake gives
+        self._alternatives: dict[tuple, tuple] = {}   # (world, step) -> (version, depends on, what each mistake gives)
 
     # --- the worlds, flattened over every candidate element ------------------------------------------
     def flat(self, world: str) -> np.ndarray:
@@ -90,7 +90,12 @@ class Aligner:
         tol = claim_precision(claim)
         named = self._named(claim)
         places = self._candidates(claim, tol, formula, named)
-        scored = [self._score(claim, place, tol, operands, formula, named) for place in places]
+        if claim.value.ndim == 0:
+            facts = zip(*self._scalar_facts(claim, places, tol, formula))
+        else:
+            facts = ((self._value_match(claim, pl, tol), self._formula_fits(pl, tol, formula)) for pl in places)
+        scored = [self._score(claim, place, operands, formula, named, match, computes)
+                  for place, (match, computes) in zip(places, facts)]
         scored.sort(key=lambda a: (-a.score, self.problem.order.get(a.place.sid, 0)))
         for a in scored[:LEADING]:                 # the costly evidence, for the leading places only
             self._mistake_evidence(claim, a, tol)
@@ -226,11 +231,15 @@ class Aligner:
         return out[:400]
 
     # --- evidence --------------------------------------------------------------------------------------
-    def _score(self, claim: Claim, place: Place, tol, operands, formula, named) -> Alignment:
-        """The cheap evidence for a place: value, formula, name, context, operands, place in the work."""
+    def _score(self, claim: Claim, place: Place, operands, formula, named, match: str,
+               computes: bool) -> Alignment:
+        """The cheap evidence for a place: value, formula, name, context, operands, place in the work
+        (`match` and `computes`: how the value and the formula fit it, found for all places at once)."""
         a = Alignment(place, 0.0)
-        match = self._value_match(claim, place, tol)
-        computes = self._formula_evidence(place, tol, formula, a)
+        if computes:
+            a.score += 2.5
+            a.evidence.append("formula: its expression computes this step")
+            a.named = True
         self._name_evidence(claim, place, a, named)
         self._context_evidence(claim, place, a)
         if formula is not None and not computes and not named and match in ("carried", "partial"):
@@ -263,7 +272,7 @@ class Aligner:
             a.match, a.mistake = "mistake", mistake
             a.evidence.append(f"value: what '{mistake.title}' gives")
 
-    def _formula_evidence(self, place: Place, tol, formula, a: Alignment) -> bool:
+    def _formula_fits(self, place: Place, tol, formula) -> bool:
         """The claim's expression, with right numbers put in, gives this step's true value."""
         if formula is None:
             return False
@@ -272,12 +281,33 @@ class Aligner:
         if np.size(f) != np.size(T):
             return False
         t = np.ravel(np.broadcast_to(tol, np.shape(f))) if np.ndim(tol) else tol
-        if np.all(np.abs(np.ravel(f) - np.ravel(T)) <= t + 1e-9 * (1 + np.abs(np.ravel(T)))):
-            a.score += 2.5
-            a.evidence.append("formula: its expression computes this step")
-            a.named = True
-            return True
-        return False
+        return bool(np.all(np.abs(np.ravel(f) - np.ravel(T)) <= t + 1e-9 * (1 + np.abs(np.ravel(T)))))
+
+    def _scalar_facts(self, claim: Claim, places: list[Place], tol, formula) -> tuple[list, list]:
+        """How a number's value fits each place (restated, true, carried or none) and whether its
+        formula computes each, over the flat worlds at once (givens, outside them, one by one)."""
+        ks = [self.problem.index_of.get((pl.sid, pl.index)) for pl in places]
+        inside = [j for j, k in enumerate(ks) if k is not None]
+        match = [None] * len(places)
+        computes = [False] * len(places)
+        if inside:
+            idx = np.asarray([ks[j] for j in inside])
+            v, t = float(claim.value), float(tol)
+            T, C = self.flat("truth")[idx], self.flat("clean")[idx]
+            S, X = self.flat("student")[idx], self.flat("exact")[idx]
+            W = self.flat("written")[idx]
+            kind = np.where(np.abs(W - v) <= 1e-12, "restated",
+                            np.where(_within(v, T, C, t), "true",
+                                     np.where(_within(v, S, X, t) & tainted(T, C, S, X), "carried", "none")))
+            fits = np.zeros(len(inside), dtype=bool) if formula is None or np.ndim(formula) else \
+                np.abs(float(formula) - T) <= t + 1e-9 * (1 + np.abs(T))
+            for n, j in enumerate(inside):
+                match[j], computes[j] = str(kind[n]), bool(fits[n])
+        for j, k in enumerate(ks):
+            if k is None:
+                match[j] = self._value_match(claim, places[j], tol)
+                computes[j] = self._formula_fits(places[j], tol, formula)
+        return match, computes
 
     def _value_match(self, claim: Claim, place: Place, tol) -> str:
         own = self.world.own(place.sid)
@@ -415,11 +445,18 @@ class Aligner:
                 a.evidence.append(f"row {row}, column {col}")
 
     def _alternatives_at(self, world: str, sid: str) -> list:
-        """What each catalogued mistake gives at a whole step in a world (kept until the world changes)."""
-        key = (world, sid, 0 if world == "truth" else self.world.version)
-        if key not in self._alternatives:
-            self._alternatives[key] = list(alternatives(View(self.world, world), sid, ()))
-        return self._alternatives[key]
+        """What each catalogued mistake gives at a whole step in a world, kept until the student
+        writes at a step that any value the catalogue read depends on."""
+        cached = self._alternatives.get((world, sid))
+        if cached is not None:
+            version, depends, found = cached
+            if world == "truth" or not any(v > version and s in depends for s, v in self.world.stamps.items()):
+                return found
+        view = View(self.world, world)
+        found = list(alternatives(view, sid, ()))
+        depends = frozenset().union(*(self.problem.ancestors.get(r, ()) for r in view.read | {sid}))
+        self._alternatives[(world, sid)] = (self.world.version, depends, found)
+        return found
 
     def _mistake(self, claim: Claim, place: Place, tol):
         """The first catalogued mistake whose value here is the claim's (in the true or the student's

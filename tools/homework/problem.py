@@ -61,6 +61,8 @@ class Problem:
     given_values: np.ndarray = None                    # every given number (for "restated given")
     repeats: dict = field(default_factory=dict)        # step id -> the same step in every pass and iteration
     auxiliary: set = field(default_factory=set)        # steps added on the way (auxiliary.py)
+    ancestors: dict = field(default_factory=dict)      # step id -> the steps it is computed from, itself too
+    reach: dict = field(default_factory=dict)          # step id -> bits of the trace positions it reaches
     _sources: dict = field(default_factory=dict)
 
     @classmethod
@@ -94,6 +96,7 @@ class Problem:
         for s in trace:
             families.setdefault(_base(s.id), []).append(s.id)
         p.repeats = {sid: fam for fam in families.values() for sid in fam}
+        p.ancestors, p.reach = dependencies(trace)
         givens = [np.ravel(np.asarray(trace.display(s.id), dtype=np.float64)) for s in trace if s.op is None]
         p.given_values = np.concatenate(givens) if givens else np.empty(0)
         return p
@@ -177,3 +180,18 @@ class Problem:
                     found.setdefault(tuple(int(i) for i in o), set()).add((src, e))
         self._sources[sid] = found
         return found
+
+
+def dependencies(trace) -> tuple[dict, dict]:
+    """Each step's ancestors (itself included) and, as bits over trace positions, the steps it reaches
+    (itself included): what a written value can change."""
+    ancestors: dict[str, frozenset] = {}
+    for s in trace:
+        ancestors[s.id] = frozenset({s.id}).union(*(ancestors[i] for i in s.inputs if i in ancestors))
+    reach = {s.id: 0 for s in trace}
+    for k, s in reversed(list(enumerate(trace))):
+        reach[s.id] |= 1 << k
+        for i in s.inputs:
+            if i in reach:
+                reach[i] |= reach[s.id]
+    return ancestors, reach

@@ -22,10 +22,14 @@ SKIPPED = {"pool_mask"}          # steps no student writes (and whose 0/1 values
 class World:
     """The truth of a trace and the student's written values, recomputed lazily after each write."""
 
-    def __init__(self, trace, truth: dict | None = None, layout: dict | None = None):
+    def __init__(self, trace, truth: dict | None = None, layout: dict | None = None,
+                 reach: dict | None = None):
         self.trace = trace
+        if reach is None:
+            from nn_tutor.tools.homework.problem import dependencies
+            reach = dependencies(trace)[1]
+        self.reach = reach      # step id -> bits of the trace positions a write there changes
         self.ids = [s.id for s in trace]
-        self.position = {sid: k for k, sid in enumerate(self.ids)}
         self.truth = truth if truth is not None else \
             {s.id: np.array(trace.display(s.id), dtype=np.float64) for s in trace}
         self.written: dict[str, np.ndarray] = {}     # step -> display array, NaN where not written
@@ -35,6 +39,7 @@ class World:
         self._computed: dict[str, dict] = {w: {} for w in WORLDS}
         self._dirty: dict[str, set] = {w: set() for w in WORLDS}     # steps written since the last refresh
         self.version = 0                                 # bumped by every write
+        self.stamps: dict[str, int] = {}                 # step id -> the version of its last write
         # every candidate element in one flat array per world (layout: step id -> its slice)
         self.layout = layout or {}
         size = max((sl.stop for sl in self.layout.values()), default=0)
@@ -48,7 +53,8 @@ class World:
         """Every candidate element of `world` (or of the student's written values, "written"), flat."""
         if world == "written":
             return self._written_flat
-        self._refresh(world)
+        if self._dirty[world]:
+            self._refresh(world)
         return self._flats[world]
 
     # --- writing ---------------------------------------------------------------------------------
@@ -66,6 +72,7 @@ class World:
         if sid in self.layout:
             self._written_flat[self.layout[sid]] = np.ravel(self.written[sid])
         self.version += 1
+        self.stamps[sid] = self.version
         # a right value changes the student's and the clean world, a wrong one the student's and the
         # exact one (a value written again may change sides: then all three)
         for w in (WORLDS if before else ("student", "clean" if good else "exact")):
@@ -93,12 +100,17 @@ class World:
         if not written_now:
             return
         values, computed = self._values[world], self._computed[world]
-        changed: set = set()
+        bits = 0
+        for sid in written_now:
+            bits |= self.reach[sid]
+        flat = self._flats[world]
         with np.errstate(all="ignore"):
-            for k in range(min(self.position[sid] for sid in written_now), len(self.ids)):
+            for k in range(bits.bit_length()):
+                if not bits >> k & 1:
+                    continue
                 step = self.trace[self.ids[k]]
                 sid = step.id
-                if step.op is None or not (sid in written_now or changed.intersection(step.inputs)):
+                if step.op is None:
                     continue
                 try:
                     internal = np.asarray(step.op.fn(*[values[i] for i in step.inputs]), dtype=np.float64)
@@ -109,7 +121,7 @@ class World:
                     display = self.truth[sid].copy()
                 computed[sid] = display
                 if sid in self.layout:
-                    self._flats[world][self.layout[sid]] = np.ravel(display)
+                    flat[self.layout[sid]] = display.ravel()
                 written = self.written.get(sid)
                 if written is not None:
                     mask = np.isfinite(written) & self._keeps(world, sid)
@@ -117,8 +129,6 @@ class World:
                         display = display.copy()
                         display[mask] = written[mask]
                         internal = np.asarray(self.trace._to_internal(step, display), dtype=np.float64)
-                if not np.array_equal(internal, values[sid]):
-                    changed.add(sid)
                 values[sid] = internal
         self._dirty[world] = set()
 
@@ -139,6 +149,7 @@ class View:
 
     def __init__(self, world: World, name: str):
         self.world, self.name, self.trace = world, name, world.trace
+        self.read: set[str] = set()        # the steps whose values were read (what a result depends on)
 
     def __contains__(self, sid: str) -> bool:
         return sid in self.world.truth
@@ -147,11 +158,13 @@ class View:
         return self.trace[sid]
 
     def value(self, sid: str) -> np.ndarray:
+        self.read.add(sid)
         if self.name == "truth":
             return self.world.truth[sid]
         return self.world.value(self.name, sid)
 
     def _internal(self, sid: str) -> np.ndarray:
+        self.read.add(sid)
         if self.name == "truth":
             return self.trace[sid].value
         self.world._refresh(self.name)
