@@ -10,7 +10,8 @@ Two-layer networks are written twice: with indexed names (z1[0], ∂L/∂W2[0, 1
 per-neuron names (net_h1, out_o1, δ_o1, ∂E/∂w5, w5_new); a spec naming its classes is written
 again with class names (p_dog, z_cat, δ_dog, ∂L/∂p_dog, b_dog_new) for every error at a class-named
 output (reported on its own line), so name alignment is measured too.
-Reported, with the goals of issue 3:
+Reported, with its goals (a regression check: the text is the checker's own style;
+benchmarks/checker_corpus.py measures work written by others):
   recall     injected lines judged wrong                                   (goal ≥ 0.95)
   precision  wrong verdicts that sit on an injected line                   (goal ≥ 0.98)
   carried    later lines changed by the error and not judged wrong again   (goal ≥ 0.95)
@@ -33,13 +34,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nn_tutor.engine.errors import NNTError  # noqa: E402
-from nn_tutor.engine.expr import evaluate, parse, tokenize  # noqa: E402
 from nn_tutor.engine.kinds import walk  # noqa: E402
-from nn_tutor.engine.misconceptions import CATALOGUE  # noqa: E402
 from nn_tutor.engine.spec import load_spec  # noqa: E402
 from nn_tutor.engine.trace import Trace  # noqa: E402
-from nn_tutor.tools.homework import check_text, neuron_name, normalise_line, student_lines  # noqa: E402
-from nn_tutor.tools.homework_write import class_name  # noqa: E402
+from nn_tutor.tools.homework import check_text  # noqa: E402
+from nn_tutor.tools.homework.expr import evaluate, parse, tokenize  # noqa: E402
+from nn_tutor.tools.homework.misconceptions import CATALOGUE  # noqa: E402
+from nn_tutor.tools.homework.notation import normalise_line  # noqa: E402
+from nn_tutor.tools.homework.world import View, World  # noqa: E402
+from nn_tutor.tools.homework.write import class_name, neuron_name, student_lines  # noqa: E402
 
 DECIMALS = 4
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,13 +128,14 @@ def operand_mutation(trace, step_id, index, rng) -> Mutation | None:
 def misconception_mutations(trace) -> list[Mutation]:
     """For each catalogued misconception, the first element where its value differs clearly."""
     found = []
+    truth = View(World(trace), "truth")
     for m in CATALOGUE:
         hit = None
         for step in trace:
             if step.phase == "given" or step.id.endswith((".mask", ".samples")):
                 continue
             try:
-                alts = list(m.alternatives(trace, step.id))
+                alts = list(m.alternatives(truth, step.id))
             except (NNTError, ValueError, IndexError, KeyError, TypeError):
                 continue
             true = np.asarray(trace.display(step.id), dtype=np.float64)

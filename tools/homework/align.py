@@ -250,7 +250,7 @@ class Aligner:
         elif match == "carried":
             a.score += 3
             a.evidence.append("value: follows from the student's earlier numbers")
-        elif match == "restated":
+        elif match == "restated":       # (a zero written again says little: many steps are zero)
             a.score += 3.5
             a.evidence.append("value: what the student wrote for this step before")
         elif match == "partial" and a.named:
@@ -361,7 +361,11 @@ class Aligner:
             a.evidence.append(f"name: {label.name}")
             a.named = True
         elif any(pl.sid == place.sid for pl in named):
-            a.score += 0.5
+            if label.index is None:
+                a.score += 0.5
+            else:                       # δ3[1] is not δ3[0], however alike their values
+                a.score -= 1
+                a.evidence.append(f"name {label.name}{list(label.index)} means another element")
         else:
             a.score -= 2.5
             a.evidence.append(f"name {label.name} means another step")

@@ -21,7 +21,7 @@ from nn_tutor.tools.homework.problem import Place, Problem
 from nn_tutor.tools.homework.read import read
 from nn_tutor.tools.homework.report import CheckedClaim, Report
 from nn_tutor.tools.homework.statement import index_text, shown
-from nn_tutor.tools.homework.world import World
+from nn_tutor.tools.homework.world import CARRIED, RIGHT, WRONG, World
 
 
 
@@ -290,9 +290,10 @@ class Checker:
             verdict.hint if verdict.verdict == "unchecked" else "",
             f"{shown(label.name)}{index_text(label.index)}" if label else "",
             claim.column, verdict.rule, list(verdict.evidence), _plain(verdict.own), verdict.elements))
-        good = verdict.verdict in ("correct", "rounding")
+        judged = RIGHT if verdict.verdict in ("correct", "rounding") else \
+            CARRIED if verdict.verdict == "carried" else WRONG
         if place is not None and verdict.verdict != "unchecked" and verdict.rule != "V-restated":
-            self.world.write(place.sid, place.index, claim.value, good)
+            self.world.write(place.sid, place.index, claim.value, judged)
         name = canon(label.name) if label else None
         self.ledger.add(Entry(np.asarray(claim.value, dtype=np.float64), claim.decimals,
                               None if truth is None else np.asarray(truth, dtype=np.float64),

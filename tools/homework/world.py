@@ -5,7 +5,7 @@ with whether that value was judged right. From them it recomputes the trace thre
 from its inputs, then with the student's written values put in:
   - student: every written value put in (where the student's own numbers lead),
   - clean:   only the values judged right (what a careful student with the same rounding gets),
-  - exact:   only the values judged wrong or carried (the error alone, on exact numbers).
+  - exact:   only the values judged wrong (the error alone, carried on exact numbers).
 `computed(world, step)` is a step's value from its inputs in that world, before the student's
 own value of that step is put in: the value a claim at that step is judged against.
 """
@@ -16,7 +16,8 @@ import numpy as np
 from nn_tutor.engine.errors import NNTError
 
 WORLDS = ("student", "clean", "exact")
-SKIPPED = {"pool_mask"}          # steps no student writes (and whose 0/1 values match anything)
+SKIPPED = {"pool_mask"}
+RIGHT, WRONG, CARRIED = 1, -1, 0     # how a written value was judged: which worlds it goes into          # steps no student writes (and whose 0/1 values match anything)
 
 
 class World:
@@ -33,7 +34,7 @@ class World:
         self.truth = truth if truth is not None else \
             {s.id: np.array(trace.display(s.id), dtype=np.float64) for s in trace}
         self.written: dict[str, np.ndarray] = {}     # step -> display array, NaN where not written
-        self.good: dict[str, np.ndarray] = {}        # step -> True where the written value was right
+        self.judged: dict[str, np.ndarray] = {}      # step -> RIGHT, WRONG or CARRIED per written element
         # every world starts as the truth: internal values, display values before writes
         self._values: dict[str, dict] = {w: {s.id: s.value for s in trace} for w in WORLDS}
         self._computed: dict[str, dict] = {w: {} for w in WORLDS}
@@ -58,24 +59,25 @@ class World:
         return self._flats[world]
 
     # --- writing ---------------------------------------------------------------------------------
-    def write(self, sid: str, index: tuple, value, good: bool) -> None:
+    def write(self, sid: str, index: tuple, value, judged: int) -> None:
         """Record the student's value of step `sid` at `index` (a tuple of ints and slices)."""
         if self.trace[sid].op is None:
             return                                  # givens are the problem's, never the student's
         if sid not in self.written:
             self.written[sid] = np.full(self.truth[sid].shape, np.nan)
-            self.good[sid] = np.zeros(self.truth[sid].shape, dtype=bool)
+            self.judged[sid] = np.full(self.truth[sid].shape, CARRIED, dtype=np.int8)
         target = self.written[sid][index]
         before = np.isfinite(target).any()
         self.written[sid][index] = np.asarray(value, dtype=np.float64).reshape(np.shape(target))
-        self.good[sid][index] = good
+        self.judged[sid][index] = judged
         if sid in self.layout:
             self._written_flat[self.layout[sid]] = np.ravel(self.written[sid])
         self.version += 1
         self.stamps[sid] = self.version
         # a right value changes the student's and the clean world, a wrong one the student's and the
-        # exact one (a value written again may change sides: then all three)
-        for w in (WORLDS if before else ("student", "clean" if good else "exact")):
+        # exact one, a carried one the student's alone (a value written again may change sides: all three)
+        reached = {RIGHT: ("student", "clean"), WRONG: ("student", "exact"), CARRIED: ("student",)}[judged]
+        for w in (WORLDS if before else reached):
             self._dirty[w].add(sid)
 
     def own(self, sid: str) -> np.ndarray | None:
@@ -133,10 +135,10 @@ class World:
         self._dirty[world] = set()
 
     def _keeps(self, world: str, sid: str) -> np.ndarray:
-        good = self.good[sid]
+        judged = self.judged[sid]
         if world == "student":
-            return np.ones_like(good)
-        return good if world == "clean" else ~good
+            return np.ones(judged.shape, dtype=bool)
+        return judged == (RIGHT if world == "clean" else WRONG)
 
 
 class View:
