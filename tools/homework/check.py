@@ -114,8 +114,8 @@ class Checker:
         if claim.statement.source == "table" and claim.label is None:
             return False               # a cell of a table of results: aligned, never taken for a given
         label = claim.label
-        if label is not None and self.problem is not None:
-            places = align_name(label.name, label.index, self.problem.trace)
+        places = align_name(label.name, label.index, self.problem.trace) if label is not None else []
+        if label is not None:
             givens = [(s, i) for s, i in places if self.problem.trace[s].op is None]
             if givens and len(givens) == len(places):
                 for sid, idx in givens + [(s, None) for s, _ in givens]:   # the element, or the whole
@@ -128,8 +128,8 @@ class Checker:
                         np.any(np.abs(np.ravel(true) - claim.value) <= tol):
                     return True        # a table column restating an input or target, sample by sample
                 return False           # a parameter stated with another value: its update, aligned below
-        if given and label is not None and self.problem is not None and claim.role == "definition":
-            place = self._given_place(claim.value, tol)
+        if given and label is not None and not places and claim.role == "definition":
+            place = self._given_place(claim.value, tol)     # a name of the student's own for a given
             if place is not None:
                 self.ledger.name_given(label.name, place)     # `v = [0.5, −0.3, 0.2, 0.4]`
                 return True
