@@ -61,45 +61,58 @@ def find_tables(lines: list[str]) -> list[Table]:
     """Markdown tables (header, |---| rule, rows), LaTeX tabular and plain pipe tables."""
     tables: list[Table] = []
     k = 0
-    n = len(lines)
-    while k < n:
-        line = lines[k]
-        if "|" in line and k + 1 < n and _SEPARATOR_RE.match(lines[k + 1]) and "|" in lines[k + 1]:
-            t = Table(_cells(line, "|"), k + 1, lines=[k + 1, k + 2])
-            j = k + 2
-            while j < n and "|" in lines[j] and lines[j].strip():
-                t.rows.append((j + 1, _cells(lines[j], "|")))
-                t.lines.append(j + 1)
-                j += 1
-            tables.append(t)
-            k = j
-            continue
-        if re.search(r"\\begin\{(tabular|array)\}", line):
-            j = k + 1
-            rows = []
-            while j < n and not re.search(r"\\end\{(tabular|array)\}", lines[j]):
-                if "&" in lines[j]:
-                    rows.append((j + 1, _cells(lines[j], "&")))
-                j += 1
-            if rows:
-                header_line, header = rows[0]
-                t = Table(header, header_line, rows[1:], list(range(k + 1, j + 2)))
-                tables.append(t)
-            k = j + 1
-            continue
-        if line.count("|") >= 2 and k + 1 < n and lines[k + 1].count("|") == line.count("|") and \
-                _is_plain_header(line):
-            t = Table(_cells(line, "|"), k + 1, lines=[k + 1])
-            j = k + 1
-            while j < n and lines[j].count("|") == line.count("|"):
-                t.rows.append((j + 1, _cells(lines[j], "|")))
-                t.lines.append(j + 1)
-                j += 1
-            tables.append(t)
-            k = j
-            continue
-        k += 1
+    while k < len(lines):
+        for reader in (_markdown_table, _latex_tabular, _pipe_table):
+            found = reader(lines, k)
+            if found is not None:
+                table, k = found
+                if table is not None:
+                    tables.append(table)
+                break
+        else:
+            k += 1
     return tables
+
+
+def _rows_from(lines: list[str], j: int, table: Table, belongs) -> int:
+    """Add lines from j on to the table while `belongs(line)`; the index of the first line left."""
+    while j < len(lines) and belongs(lines[j]):
+        table.rows.append((j + 1, _cells(lines[j], "|")))
+        table.lines.append(j + 1)
+        j += 1
+    return j
+
+
+def _markdown_table(lines: list[str], k: int):
+    line = lines[k]
+    if not ("|" in line and k + 1 < len(lines) and _SEPARATOR_RE.match(lines[k + 1]) and "|" in lines[k + 1]):
+        return None
+    t = Table(_cells(line, "|"), k + 1, lines=[k + 1, k + 2])
+    return t, _rows_from(lines, k + 2, t, lambda row: "|" in row and row.strip())
+
+
+def _latex_tabular(lines: list[str], k: int):
+    if not re.search(r"\\begin\{(tabular|array)\}", lines[k]):
+        return None
+    j = k + 1
+    rows = []
+    while j < len(lines) and not re.search(r"\\end\{(tabular|array)\}", lines[j]):
+        if "&" in lines[j]:
+            rows.append((j + 1, _cells(lines[j], "&")))
+        j += 1
+    if not rows:
+        return None, j + 1
+    header_line, header = rows[0]
+    return Table(header, header_line, rows[1:], list(range(k + 1, j + 2))), j + 1
+
+
+def _pipe_table(lines: list[str], k: int):
+    line = lines[k]
+    bars = line.count("|")
+    if not (bars >= 2 and k + 1 < len(lines) and lines[k + 1].count("|") == bars and _is_plain_header(line)):
+        return None
+    t = Table(_cells(line, "|"), k + 1, lines=[k + 1])
+    return t, _rows_from(lines, k + 1, t, lambda row: row.count("|") == bars)
 
 
 def _is_plain_header(line: str) -> bool:
