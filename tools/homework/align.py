@@ -51,7 +51,6 @@ _AUX_CONTEXT = {
     "exp": r"\b(exponentia\w*|exp|e\^)\b", "one_minus": r"\b(one minus|1 minus)\b",
     "step": r"\b(step|change|times the learning rate|η)\b",
 }
-_AGAIN = re.compile(r"\b(again|second (forward )?pass|new weights|after the update|check(ing)?|with these|now)\b")
 
 
 @dataclass

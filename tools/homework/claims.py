@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nn_tutor.tools.homework.expr import Node, literals
+from nn_tutor.tools.homework.expr import Node
 from nn_tutor.tools.homework.statement import Form, Label, Statement
 
 ROLES = ("result", "intermediate", "operand", "definition", "value")

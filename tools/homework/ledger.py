@@ -133,11 +133,3 @@ class Ledger:
             hit |= np.abs(np.abs(values) - abs(v)) <= t
         found = np.flatnonzero(hit)
         return self.entries[int(index[found[-1]])] if found.size else None
-
-    def stated_exactly(self, value) -> Entry | None:
-        """The latest entry with exactly this written value."""
-        v = np.asarray(value, dtype=np.float64)
-        for e in reversed(self.entries):
-            if np.shape(e.value) == np.shape(v) and np.allclose(e.value, v, rtol=0, atol=1e-12):
-                return e
-        return None

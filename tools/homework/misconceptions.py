@@ -216,13 +216,12 @@ def _transposed_weights(view, sid):
         w = view.value(W)
         if np.ndim(w) != 2 or w.shape[1] > 4:
             return
-        if w.shape[0] == w.shape[1]:
-            yield from _yield(through(view, sid, {target: view.recompute(target, {W: w.T}) if target != sid
-                                                  else view.recompute(target, {W: w.T})}))
-        for perm in itertools.permutations(range(w.shape[1])):
-            if list(perm) != sorted(perm):
-                alt = view.recompute(target, {W: w[:, list(perm)]})
-                yield from _yield(alt if target == sid else through(view, sid, {target: alt}))
+        swapped = [w.T] if w.shape[0] == w.shape[1] else []
+        swapped += [w[:, list(perm)] for perm in itertools.permutations(range(w.shape[1]))
+                    if list(perm) != sorted(perm)]
+        for other in swapped:
+            alt = view.recompute(target, {W: other})
+            yield from _yield(alt if target == sid else through(view, sid, {target: alt}))
 
 
 def _net_instead_of_out(view, sid):
@@ -239,11 +238,11 @@ def _net_instead_of_out(view, sid):
     z_prev = view.step(a_prev).inputs[0]
     if np.shape(view.value(z_prev)) != np.shape(view.value(a_prev)):
         return
-    target = sid if step.quantity != "grad_weights" else sid
-    if step.quantity == "grad_weights":
-        yield from _yield(view.recompute(sid, {a_prev: view.value(z_prev)}) if a_prev in step.inputs else None)
+    if step.quantity == "grad_weights":          # ∂L/∂W = δ ⊗ z_prev instead of δ ⊗ a_prev
+        if a_prev in step.inputs:
+            yield from _yield(view.recompute(sid, {a_prev: view.value(z_prev)}))
         return
-    yield from _yield(through(view, target, {z: view.recompute(z, {a_prev: view.value(z_prev)})}))
+    yield from _yield(through(view, sid, {z: view.recompute(z, {a_prev: view.value(z_prev)})}))
 
 
 def _updated_weight_in_backprop(view, sid):
@@ -409,7 +408,6 @@ CATALOGUE: list[Misconception] = [
                   "∂L/∂W_k = δ_k ⊗ a_{k−1}: use the output of the layer feeding this one",
                   _weight_gradient_with_input),
 ]
-BY_NAME = {m.name: m for m in CATALOGUE}
 
 
 def alternatives(view, sid: str, index: tuple) -> Iterator[tuple[Misconception, np.ndarray]]:

@@ -411,19 +411,6 @@ def _derivative(num: str, den: str, index, trace) -> list:
     return []
 
 
-def names_computed_quantity(label: str, trace=None) -> bool:
-    """z, a, ŷ, δ, L, ∂…/∂…, …_new, p_dog name results of a computation (their values are rounded);
-    w, b, x, y, η, y_dog name givens (exact as written)."""
-    s = canon(label)
-    if "ð" in s or s.endswith("new"):
-        return True
-    found = class_quantity(s, trace)
-    if found is not None:
-        return found[0] in ("a", "z", "delta")
-    q = quantity(s, None)
-    return q is not None and q[0] in ("z", "a", "yhat", "delta", "loss", "dadz")
-
-
 def is_bare(label: str | None) -> bool:
     """A name with no number, side (h/o) or layer: z, a, net, out, δ, w, b, ∂L/∂w."""
     if not label:

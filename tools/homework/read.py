@@ -27,7 +27,7 @@ def read(text: str) -> list[Statement]:
     skip = set()
     for table in tables:
         skip.update(table.lines)
-        statements.extend(table_statements(table, raw_lines, lambda s: normalise(s, comma)))
+        statements.extend(table_statements(table, lambda s: normalise(s, comma)))
     for no, raw in _logical_lines(raw_lines):
         if no in skip or _structural(raw):
             continue

@@ -43,7 +43,7 @@ class Table:
 
 def _cells(line: str, sep: str) -> list[tuple[str, int]]:
     """Cells of a row with the raw column where each starts (outer pipes dropped)."""
-    out, start = [], 0
+    out = []
     body = line.rstrip()
     if sep == "&":
         body = re.sub(r"\\\\\s*(\\hline)?\s*$", lambda m: " " * len(m.group(0)), body)
@@ -195,7 +195,7 @@ def _combined(column: _Column, row: str | None, pair_table: bool) -> str | None:
     return f"{header}_{row}"
 
 
-def table_statements(table: Table, raw_lines: list[str], normalise) -> list:
+def table_statements(table: Table, normalise) -> list:
     """The statements of a table, row by row, cells left to right."""
     columns = [_column(h, normalise) for h, _ in table.header]
     rows_named = bool(columns) and _first_column_names_rows(table, columns[0])
@@ -206,7 +206,6 @@ def table_statements(table: Table, raw_lines: list[str], normalise) -> list:
     out = []
     above: dict[int, list[str]] = {}      # column -> texts of the values above (for Σ and mean rows)
     for line_no, cells in table.rows:
-        raw = raw_lines[line_no - 1]
         first = cells[0][0] if cells else ""
         footer = _FOOTERS.get(re.sub(r"[*_`$\\]", "", first).strip().lower())
         hints, bindings, row_name = {}, {}, None

@@ -16,8 +16,7 @@ import numpy as np
 from nn_tutor.engine.errors import NNTError
 
 WORLDS = ("student", "clean", "exact")
-SKIPPED = {"pool_mask"}
-RIGHT, WRONG, CARRIED = 1, -1, 0     # how a written value was judged: which worlds it goes into          # steps no student writes (and whose 0/1 values match anything)
+RIGHT, WRONG, CARRIED = 1, -1, 0     # how a written value was judged: which worlds it goes into
 
 
 class World:
