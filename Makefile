@@ -23,6 +23,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/checker.py
+	-$(BIN)/python benchmarks/checker_corpus.py
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/agent.py
 

@@ -108,9 +108,9 @@ class Checker:
             return given or claim.decimals == 0 or \
                 self.ledger.stated(claim.value, claim.decimals, either_sign=True) is not None
         context = claim.statement.context
-        if claim.role == "value" and claim.decimals == 0 and claim.statement.source != "table" and \
-                not _COMPUTED_CONTEXT.search(context[-40:]):
-            return True               # `Question 2`, `rounding to 4 dp`: a count or an index, not work
+        if claim.role == "value" and claim.exact and claim.statement.source != "table" and \
+                (claim.decimals or not _COMPUTED_CONTEXT.search(context[-40:])):
+            return True               # `Question 2`, `rounding to 4 dp`, `the ½`: a count or a constant
         if claim.statement.source == "table" and claim.label is None:
             return False               # a cell of a table of results: aligned, never taken for a given
         label = claim.label

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nn_tutor.tools.homework.expr import Node
+from nn_tutor.tools.homework.expr import FRACTIONS, Node
 from nn_tutor.tools.homework.statement import Form, Label, Statement
 
 ROLES = ("result", "intermediate", "operand", "definition", "value")
@@ -45,6 +45,11 @@ class Claim:
     @property
     def text(self) -> str:
         return self.statement.text
+
+    @property
+    def exact(self) -> bool:
+        """Written as a whole number or a fraction glyph (½, ¼): a count or a constant, never rounded."""
+        return self.decimals == 0 or bool(self.parts) and all(n.text in FRACTIONS for n in self.parts)
 
     @property
     def shape(self) -> tuple:

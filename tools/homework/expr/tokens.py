@@ -33,7 +33,7 @@ class Token:
 _OPS = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "^", "@": "@", "%": "%",
         "×": "*", "·": "*", "⋅": "*", "∙": "*", "∗": "*", "⊙": "⊙", "∘": "⊙", "÷": "/",
         "−": "-", "–": "-", "—": "-", "ᵀ": "ᵀ", "√": "√", "!": "!", "'": "'", "′": "'"}
-_VULGAR = {"½": 0.5, "⅓": 1 / 3, "⅔": 2 / 3, "¼": 0.25, "¾": 0.75, "⅕": 0.2, "⅛": 0.125}
+FRACTIONS = {"½": 0.5, "⅓": 1 / 3, "⅔": 2 / 3, "¼": 0.25, "¾": 0.75, "⅕": 0.2, "⅛": 0.125}
 _SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ˣʸᵗⁿ⁽⁾", "0123456789-+xytn()")
 _SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUPER_CHARS = set("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ˣʸᵗⁿ⁽⁾")
@@ -95,8 +95,8 @@ def tokenize(text: str, lenient: bool = False) -> list[Token]:
             tokens.append(Token("NUM", raw, i, value, decimals, space))
             i = j
             continue
-        if ch in _VULGAR:
-            tokens.append(Token("NUM", ch, i, _VULGAR[ch], 6, space))
+        if ch in FRACTIONS:
+            tokens.append(Token("NUM", ch, i, FRACTIONS[ch], 6, space))
             i += 1
             continue
         if ch in _SUPER_CHARS:  # a run of superscripts is a power: x² -> x ^ 2, e⁻ˣ -> e ^ (-x)
