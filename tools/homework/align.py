@@ -122,7 +122,7 @@ class Aligner:
         p = self.problem
         out: dict[Place, None] = {}
         if claim.value.ndim == 0:
-            for k in self._screen(claim, float(np.max(tol)), formula):
+            for k in self._screen(claim, float(np.max(tol)), formula, named):
                 sid, idx = p.elements[k]
                 out[Place(sid, idx)] = None
         else:
@@ -138,10 +138,11 @@ class Aligner:
                 out[place] = None
         return list(out)
 
-    def _screen(self, claim: Claim, t: float, formula) -> np.ndarray:
+    def _screen(self, claim: Claim, t: float, formula, named: list) -> np.ndarray:
         """Elements worth weighing, found at once over the whole problem: every element the value
-        (true, carried or as written before) or the formula fits, and the few unwritten elements just
-        after where the work has got to (a mistake there may explain the number)."""
+        (true, carried or as written before) or the formula fits, and, unless the value fits a step
+        the claim names, the few unwritten elements just after where the work has got to (a mistake
+        there may explain the number)."""
         p = self.problem
         v = float(claim.value)
         T, C = p.truth_flat, self.flat("clean")
@@ -153,6 +154,9 @@ class Aligner:
         d = p.order_flat - self.cursor
         found = np.flatnonzero(hit)
         found = found[np.argsort(np.abs(d[found] - 1), kind="stable")][:SCREENED]    # nearest first
+        index_of = p.index_of
+        if any(index_of.get((pl.sid, pl.index), -1) in found for pl in named):
+            return found                # the step it names has this value: no mistake to look for
         unwritten = ~np.isfinite(self.flat("written"))
         ahead = np.flatnonzero((d >= NEAR[0]) & (d <= NEAR[1]) & unwritten)
         ahead = ahead[np.argsort(np.abs(d[ahead] - 1), kind="stable")][:NEARBY]

@@ -85,27 +85,34 @@ def _errors(trace, anchors, loss_step, prefix: str, m: int) -> None:
     if f"{base}.err" in trace.steps:
         return
     anchor = loss_step.id
-    _add(trace, anchors, f"{base}.err", "ŷ − y", anchor, (out_id, "y"), lambda a, y: a - y, 1)
-    _add(trace, anchors, f"{base}.sq", "(ŷ − y)²", anchor, (out_id, "y"), lambda a, y: (a - y) ** 2, 1)
-    _add(trace, anchors, f"{base}.half_sq", "½(ŷ − y)²", anchor, (out_id, "y"), lambda a, y: 0.5 * (a - y) ** 2, 1)
-    if m > 1 or np.size(trace[out_id].value) > 1:
-        _add(trace, anchors, f"{base}.sum_sq", "Σ(ŷ − y)²", anchor, (out_id, "y"),
-             lambda a, y: np.asarray(np.sum((a - y) ** 2)), None)
+    err, sq = f"{base}.err", f"{base}.sq"
+    _add(trace, anchors, err, "ŷ − y", anchor, (out_id, "y"), lambda a, y: a - y, 1)
+    if err not in trace.steps:
+        return
+    # each quantity from the one before it, as students compute them: a wrong ŷ − y carries on
+    _add(trace, anchors, sq, "(ŷ − y)²", anchor, (err,), lambda e: e ** 2, 1)
+    _add(trace, anchors, f"{base}.half_sq", "½(ŷ − y)²", anchor, (err,), lambda e: 0.5 * e ** 2, 1)
+    if (m > 1 or np.size(trace[out_id].value) > 1) and sq in trace.steps:
+        _add(trace, anchors, f"{base}.sum_sq", "Σ(ŷ − y)²", anchor, (sq,), lambda q: np.asarray(np.sum(q)), None)
     if m > 1:
-        _add(trace, anchors, f"{base}.sum_err", "Σ(ŷ − y) over the batch", anchor, (out_id, "y"),
-             lambda a, y: np.sum(a - y, axis=-1), None)
+        _add(trace, anchors, f"{base}.sum_err", "Σ(ŷ − y) over the batch", anchor, (err,),
+             lambda e: np.sum(e, axis=-1), None)
         if "x" in trace.steps and np.ndim(trace["x"].value) == 2 and trace[out_id].layer == 1:
-            _add(trace, anchors, f"{base}.err_x", "(ŷ − y)·x per sample", anchor, (out_id, "y", "x"),
-                 lambda a, y, x: np.einsum("ks,js->kjs", a - y, x), 2)
-            _add(trace, anchors, f"{base}.sum_err_x", "Σ(ŷ − y)·x over the batch", anchor, (out_id, "y", "x"),
-                 lambda a, y, x: np.einsum("ks,js->kj", a - y, x), None)
+            err_x = f"{base}.err_x"
+            _add(trace, anchors, err_x, "(ŷ − y)·x per sample", anchor, (err, "x"),
+                 lambda e, x: np.einsum("ks,js->kjs", e, x), 2)
+            if err_x in trace.steps:
+                _add(trace, anchors, f"{base}.sum_err_x", "Σ(ŷ − y)·x over the batch", anchor, (err_x,),
+                     lambda ex: np.sum(ex, axis=-1), None)
 
 
 def _softmax_parts(trace, anchors, step, m: int) -> None:
     z_id = step.inputs[0]
-    _add(trace, anchors, _aux_id(step.id, "exp"), "e^z", step.id, (z_id,), lambda z: np.exp(z), step.batch_axis)
-    _add(trace, anchors, _aux_id(step.id, "expsum"), "Σ e^z", step.id, (z_id,),
-         lambda z: np.sum(np.exp(z), axis=0), 0 if step.batch_axis is not None else None)
+    exp = _aux_id(step.id, "exp")
+    _add(trace, anchors, exp, "e^z", step.id, (z_id,), lambda z: np.exp(z), step.batch_axis)
+    if exp in trace.steps:
+        _add(trace, anchors, _aux_id(step.id, "expsum"), "Σ e^z", step.id, (exp,),
+             lambda e: np.sum(e, axis=0), 0 if step.batch_axis is not None else None)
 
 
 def _sample_products(trace, anchors, step, m: int) -> None:

@@ -40,7 +40,9 @@ def word_arithmetic(line: Line) -> Line:
 
 
 def _after_arithmetic(text: str, end: int) -> bool:
-    """The clause before `end` computes something: an operator between two numbers."""
+    """The clause before `end` computes something: an operator between two numbers, a power, or a
+    function of a number (`e^(-0.3)`, `σ(0.585)`, `exp(1.2)`)."""
     start = max(text.rfind(ch, 0, end) for ch in ",;:")
     clause = text[start + 1:end]
-    return bool(re.search(r"[\d)]\s*[-−+×*·/^²]\s*[-−(]?\s*[\d(]|²|\^\s*\d", clause))
+    return bool(re.search(r"[\d)]\s*[-−+×*·/^²]\s*[-−(]?\s*[\d(]|²|\^\s*[-−(]*\s*\d|"
+                          r"(?:σ|sigmoid|tanh|relu|exp|ln|log|sqrt|√)\s*\(\s*[-−]?\s*\d", clause, re.IGNORECASE))
