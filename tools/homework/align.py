@@ -173,7 +173,7 @@ class Aligner:
         if label is None:
             return []
         trace = self.problem.trace
-        found = align_name(label.name, label.index, trace) or self.ledger.alias(label.name)
+        found = align_name(label.name, label.element, trace) or self.ledger.alias(label.name)
         places = []
         for sid, idx in found:
             step = trace[sid]
@@ -364,10 +364,10 @@ class Aligner:
             a.evidence.append(f"name: {label.name}")
             a.named = True
         elif any(pl.sid == place.sid for pl in named):
-            if label.index is None:
+            if label.element is None:
                 a.score += 0.5
             else:                       # δ3[1] is not δ3[0], however alike their values
-                a.score -= 1
+                a.score -= 2.5
                 a.evidence.append(f"name {label.name}{list(label.index)} means another element")
         else:
             a.score -= 2.5

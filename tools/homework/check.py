@@ -95,6 +95,9 @@ class Checker:
     def _not_a_claim(self, claim: Claim, tol) -> bool:
         """Restated givens, earlier numbers used again, and index numbers are not claims; without a
         problem, a value stated with no computation is a definition the work uses, not a claim."""
+        if claim.role == "intermediate" and claim.computation is None and \
+                self.ledger.stated(claim.value, claim.decimals) is not None:
+            return True               # a number of the student's own, put in for a name: used, not claimed
         if claim.role in ("result", "intermediate"):
             return False
         if self.problem is None:
@@ -114,7 +117,7 @@ class Checker:
         if claim.statement.source == "table" and claim.label is None:
             return False               # a cell of a table of results: aligned, never taken for a given
         label = claim.label
-        places = align_name(label.name, label.index, self.problem.trace) if label is not None else []
+        places = align_name(label.name, label.element, self.problem.trace) if label is not None else []
         if label is not None:
             givens = [(s, i) for s, i in places if self.problem.trace[s].op is None]
             if givens and len(givens) == len(places):

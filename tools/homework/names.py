@@ -296,8 +296,9 @@ def _steps_for(kind, layer, nums, side, index, new, trace) -> list:
             k = nums[0]
             if len(nums) == 1:
                 cands.append((f"{pre}L{k}.{step}", index))
-                for lay in dense:
-                    cands.append((f"{pre}L{lay}.{step}", (k - 1,)))
+                if index is None:                  # z1 without an index may be neuron 1 (of the last layer)
+                    for lay in dense:
+                        cands.append((f"{pre}L{lay}.{step}", (k - 1,)))
             elif len(nums) == 2:
                 cands.append((f"{pre}L{nums[0]}.{step}", (nums[1] - 1,)))
                 for lay in dense:                  # z11 on a feature map: row 1, column 1

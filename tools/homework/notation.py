@@ -99,6 +99,15 @@ _PRIME_NEW_RE = re.compile(r"(?<![A-Za-z])((?:[wWbBvuc]|[A-Za-z]{1,3}_?)(?:\d{1,
 _LAYER_RE = re.compile(r"(?<=[A-Za-zα-ωΑ-Ωŷ])\s*(?:\^\s*\{\s*[\[(]\s*(\d{1,2})\s*[\])]\s*\}|\^\s*[\[(]\s*(\d{1,2})\s*[\])]"
                        r"|⁽([¹²³⁴⁵⁶⁷⁸⁹])⁾|\^\{\s*(\d)\s*\}(?=\s*_))")
 _SUPER_DIGIT = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹", "123456789")
+_SUB_DIGIT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+# a layer mark after the subscript (w₁₁⁽¹⁾, z_2^{(1)}): the same as before it (zΛ1_2)
+_SUB_LAYER_RE = re.compile(r"(?<=[A-Za-zα-ωΑ-Ωŷ])(?:_\{\s*([0-9a-z, ]{1,5})\s*\}|_([0-9a-z]{1,3})|([₀-₉]{1,3}))\s*"
+                           r"(?:\^\s*\{\s*[\[(]\s*(\d{1,2})\s*[\])]\s*\}|\^\s*[\[(]\s*(\d{1,2})\s*[\])]|⁽([¹²³⁴⁵⁶⁷⁸⁹])⁾)")
+
+
+def _layer_after_subscript(m: re.Match) -> list:
+    sub = next(g for g in m.groups()[:3] if g).translate(_SUB_DIGIT).replace(",", "").replace(" ", "")
+    return ["Λ" + next(g for g in m.groups()[3:] if g).translate(_SUPER_DIGIT) + "_" + sub]
 _SUPER_DECIMAL_RE = re.compile(r"([⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)[·.˙]([⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
 _SUPER_PLAIN = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _DERIV_RE = re.compile(r"(?<![A-Za-z])(?:∂|d)\s*([A-Za-zα-ωΑ-Ωŷ][\w'ʹ′Λ]*)\s*/\s*"
@@ -188,6 +197,7 @@ def normalise(raw: str, decimal_comma: bool = False) -> Line:
     line = line.sub(_QUAD_RE, " ; ")
     line = line.sub(_WRAP_RE, lambda m: [group(m, 1)])
     line = line.sub(_HAT_RE, "ŷ")
+    line = line.sub(_SUB_LAYER_RE, _layer_after_subscript)
     line = line.sub(_LAYER_RE, lambda m: ["Λ" + next(g for g in m.groups() if g).translate(_SUPER_DIGIT)])
     line = line.sub(_SUBSCRIPT_RE, lambda m: ["_" + m.group(1).replace(",", "").replace(" ", "")])
     line = line.sub(_FRAC_DERIV_RE, lambda m: ["∂", group(m, 1), "/∂", group(m, 2)])

@@ -8,6 +8,8 @@ the words before it as its context. Nothing here knows the problem; readings are
 """
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from nn_tutor.tools.homework.expr import CONSTANTS, FUNCTIONS, ExprError, Token, tokenize
 from nn_tutor.tools.homework.notation import Line, normalise, uses_decimal_comma
@@ -33,7 +35,29 @@ def read(text: str) -> list[Statement]:
             continue
         statements.extend(read_line(no, raw, comma, statements))
     statements.sort(key=lambda s: s.line)
+    first = index_base(text, statements)
+    if first:
+        for stmt in statements:
+            if stmt.label is not None and stmt.label.index is not None:
+                stmt.label = dataclasses.replace(stmt.label, first=first)
     return statements
+
+
+_FROM_ONE = re.compile(r"(?i)(?:ind(?:ices|exes|ex|exing)|numbering|counting)[^.\n]{0,20}?\b(?:start|begin|count)\w*"
+                       r"\s+(?:at|from|with)\s+(?:1|one)\b|\b(?:1|one)-(?:based|indexed)\b")
+_FROM_ZERO = re.compile(r"(?i)(?:ind(?:ices|exes|ex|exing)|numbering|counting)[^.\n]{0,20}?\b(?:start|begin|count)\w*"
+                        r"\s+(?:at|from|with)\s+(?:0|zero)\b|\b(?:0|zero)-(?:based|indexed)\b")
+
+
+def index_base(text: str, statements: list[Statement]) -> int:
+    """Where the work's bracket indices start: as it says ("indices start at 1", "0-based"), else 1
+    when no written index is 0 (W[1,1], z1[2]: the way maths is written), else 0 (z1[0])."""
+    if _FROM_ZERO.search(text):
+        return 0
+    if _FROM_ONE.search(text):
+        return 1
+    written = [i for s in statements if s.label is not None and s.label.index for i in s.label.index]
+    return 1 if written and 0 not in written else 0
 
 
 def _logical_lines(lines: list[str]):

@@ -17,7 +17,13 @@ class Label:
     """The name a statement gives its value: `net_h1`, `zΛ1_2`, `dEðdw5`, `w5_new`, with an index."""
 
     name: str
-    index: tuple | None = None
+    index: tuple | None = None      # as written
+    first: int = 0                  # the number the work's indices start at (1: z1[1] is the first)
+
+    @property
+    def element(self) -> tuple | None:
+        """The index counted from 0, as the engine counts."""
+        return None if self.index is None else tuple(i - self.first for i in self.index)
 
 
 @dataclass
