@@ -75,8 +75,6 @@ class Sample:
 # What the checker gets wrong, kept visible as strict xfails (see the keys below).
 _UNPINNED_ROW = ("left unchecked (U-unpinned): the row's name column and its computation column are not "
                  "used to pin a value that is not a true step value")
-_ANY_EPOCH = ("judged correct: a table cell is matched to any step of any epoch or sample with the same "
-              "value (or to the after pass), not to its own row")
 
 SAMPLES = [
     # 1. Plain text, per-neuron names. True: net_h = [0.585, 0.715], out_h = [0.642217, 0.671505],
@@ -224,17 +222,17 @@ SAMPLES = [
     # Row 2 takes b = 0 (the start) instead of −1 in its net; the rest follows from that.
     Sample("12_perceptron_table_r11.md", "r11_perceptron_and.yaml", (
         ok(5, 0, cell=4), ok(5, 1, cell=5), ok(5, -1, cell=6), ok(5, 0, cell=7), ok(5, 0, cell=8), ok(5, -1, cell=9),
-        wrong(6, 0, R11[1]["net"], cell=4, xfail=_ANY_EPOCH),
-        carried(6, 1, cell=5, xfail=_ANY_EPOCH), carried(6, -1, cell=6, xfail=_ANY_EPOCH),   # step(0), 0 − 1
+        wrong(6, 0, R11[1]["net"], cell=4),
+        carried(6, 1, cell=5), carried(6, -1, cell=6),   # step(0), 0 − 1
         ok(6, 0, cell=7),                                          # w1 + (−1)·0 = 0
-        carried(6, -1, cell=8, xfail=_ANY_EPOCH),                  # 0 + (−1)·1; true 0
-        carried(6, -2, cell=9, xfail="left unchecked (U-unpinned)"),   # −1 − 1; true −1
-        carried(7, -2, cell=4, xfail=_ANY_EPOCH),                  # 0·1 − 1·0 − 2; true −1
+        carried(6, -1, cell=8),                  # 0 + (−1)·1; true 0
+        carried(6, -2, cell=9),   # −1 − 1; true −1
+        carried(7, -2, cell=4),                  # 0·1 − 1·0 − 2; true −1
         ok(7, 0, cell=5), ok(7, 0, cell=6), ok(7, 0, cell=7),
-        carried(7, -1, cell=8, xfail=_ANY_EPOCH), carried(7, -2, cell=9, xfail=_ANY_EPOCH),  # true 0, −1
-        carried(8, -3, cell=4, xfail=_ANY_EPOCH),                  # 0 − 1 − 2; true −1
+        carried(7, -1, cell=8), carried(7, -2, cell=9),  # true 0, −1
+        carried(8, -3, cell=4),                  # 0 − 1 − 2; true −1
         ok(8, 0, cell=5), ok(8, 1, cell=6), ok(8, 1, cell=7),
-        carried(8, 0, cell=8, xfail=_ANY_EPOCH), carried(8, -1, cell=9, xfail=_ANY_EPOCH),  # true 1, 0
+        carried(8, 0, cell=8), carried(8, -1, cell=9),  # true 1, 0
     )),
 ]
 

@@ -23,7 +23,7 @@ from nn_tutor.tools.homework.claims import Claim
 from nn_tutor.tools.homework.ledger import precision
 from nn_tutor.tools.homework.misconceptions import alternatives
 from nn_tutor.tools.homework.names import align_name, is_bare
-from nn_tutor.tools.homework.problem import Place
+from nn_tutor.tools.homework.problem import Place, base_of, group_of
 from nn_tutor.tools.homework.world import View
 
 PINNED = 3.5          # evidence needed to pin a claim to a step
@@ -73,6 +73,8 @@ class Aligner:
         self.problem, self.world, self.ledger = problem, world, ledger
         self.cursor = 0                      # trace position of the last pinned claim
         self.tables: dict[int, str] = {}     # a table's rows go to one step: table -> that step
+        self.columns: dict[tuple, Place] = {}   # (table, column) -> where its last cell was pinned
+        self.rows: dict[tuple, str] = {}     # (table, row) -> the pass, epoch or sample its cells are in
         self._alternatives: dict[tuple, tuple] = {}   # (world, step) -> (version, depends on, what each mistake gives)
 
     # --- the worlds, flattened over every candidate element ------------------------------------------
@@ -111,6 +113,10 @@ class Aligner:
             self.cursor = self.problem.order.get(best.place.sid, self.cursor)
         if "table" in claim.statement.hints:
             self.tables.setdefault(claim.statement.hints["table"], best.place.sid)
+        if "cell" in claim.statement.hints:
+            table, column, row = claim.statement.hints["cell"]
+            self.columns[(table, column)] = best.place
+            self.rows.setdefault((table, row), group_of(best.place.sid))
         return best, scored
 
     def _same_value(self, a: Place, b: Place) -> bool:
@@ -179,7 +185,7 @@ class Aligner:
             step = trace[sid]
             if step.op is None:
                 for alt in (f"{sid}_new", f"after.{sid}"):    # w5 stated again: its updated value
-                    for same in self.problem.repeats.get(alt, []):
+                    for same in self.problem.family.get(alt, []):
                         places.append(Place(same, tuple(idx) if idx is not None else ()))
                 continue
             for same in self.problem.repeats.get(sid, [sid]):     # the same step in later passes
@@ -262,6 +268,7 @@ class Aligner:
         a.match = match
         self._operand_evidence(place, operands, a)
         self._place_evidence(claim, place, a)
+        self._cell_evidence(claim, place, a)
         return a
 
     def _mistake_evidence(self, claim: Claim, a: Alignment, tol) -> None:
@@ -425,6 +432,24 @@ class Aligner:
         if place.sid in self.problem.auxiliary:
             a.score -= 0.25             # a step of the network itself first, when both fit
         self._hint_evidence(claim, place, a)
+
+    def _cell_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
+        """A table goes on row by row: a cell's step is the one its column had a row up, one sample,
+        epoch or iteration on, and in the same pass as the other cells of its row."""
+        cell = claim.statement.hints.get("cell")
+        if cell is None:
+            return
+        table, column, row = cell
+        above = self.columns.get((table, column))
+        if above is not None and base_of(above.sid) == base_of(place.sid) and above.sid in self.problem.successor:
+            if self.problem.successor[above.sid] == place.sid and place.index == above.index:
+                a.score += 2
+                a.evidence.append("the next row of its column")
+            elif place.sid != above.sid or place.index == above.index:
+                a.score -= 1.5          # the same quantity, but not the next one on
+        group = self.rows.get((table, row))
+        if group is not None and self.problem.repeats.get(place.sid, [place.sid]) != [place.sid]:
+            a.score += 1 if group_of(place.sid) == group else -1
 
     def _hint_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
         """A table's sample, row and column numbers (1-based) against the element's index."""

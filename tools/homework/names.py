@@ -36,6 +36,9 @@ def align_name(name: str, index: tuple | None, trace) -> list[tuple[str, tuple |
         if declared:
             return [c for c in declared if c[0] in trace and _fits(trace, c)]
         found = [c for c in _candidates(name, index, trace) if c[0] in trace and _fits(trace, c)]
+    except (KeyError, ValueError, IndexError):
+        found = []                 # a layered name in a problem without such layers (a perceptron's w1)
+    try:
         return found or [c for c in _by_quantity(name, index, trace) if _fits(trace, c)]
     except (KeyError, ValueError, IndexError):
         return []

@@ -116,8 +116,9 @@ _CLASS_PROB_RE = re.compile(r"(?<!\w)([pP]|ŷ)\s*\(\s*(?:y\s*=\s*)?([A-Za-z]{2,}
 _FUNC_CASE_RE = re.compile(r"(?i)\b(relu|sigmoid|softmax|tanh|exp|ln|log|max|min)\s*(?=\()")
 _ASSIGN_RE = re.compile(r":=|==|←|⟵|<-|⇐")
 _TIMES_X_RE = re.compile(r"(?<=[\d)])\s+[x×X]\s+(?=[\d(])")
-_COMPARE_RE = re.compile(r">=|=>|<=|=<|!=")
-_COMPARISONS = {">=": "≥", "=>": "≥", "<=": "≤", "=<": "≤", "!=": "≠"}
+_ARROW_RE = re.compile(r"-+>|=>|⟹|⇒")                  # `z = 0.3 -> a = 0.57`: then, not a comparison
+_COMPARE_RE = re.compile(r">=|<=|=<|!=")
+_COMPARISONS = {">=": "≥", "<=": "≤", "=<": "≤", "!=": "≠"}
 _DECIMAL_COMMA_RE = re.compile(r"(?<![\d.,])(\d+),(\d+)(?![\d,])")
 
 
@@ -221,6 +222,7 @@ def normalise(raw: str, decimal_comma: bool = False) -> Line:
     line = line.sub(re.compile(r"(?<=[σ\w])\s*[′ʹ’]"), "'")
     line = line.sub(_DERIV_RE, lambda m: ["d" + _deriv_part(m.group(1)) + "ðd" + _deriv_part(m.group(2))])
     line = line.sub(_TIMES_X_RE, " × ")                                  # 0.5 x 10: x typed for times
+    line = line.sub(_ARROW_RE, "→")
     line = line.sub(_COMPARE_RE, lambda m: [_COMPARISONS[m.group(0)]])   # z >= 0 is a condition, not an equation
     line = line.sub(_ASSIGN_RE, "=")
     return line

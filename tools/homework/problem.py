@@ -7,6 +7,8 @@ vectors and matrices), the given values, and for each element the elements it is
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,12 +38,26 @@ class Place:
         return f"{self.sid}[{', '.join(parts)}]"
 
 
-def _base(sid: str) -> str:
-    """A step's id without its pass or iteration prefix: it2.after.L1.z -> L1.z."""
+_PASS = re.compile(r"after|(?:it|epoch|sample)\d+")
+
+
+def _split(sid: str) -> tuple[str, str]:
+    """(pass prefix, step) of an id: it2.after.L1.z -> ("it2.after", "L1.z"), epoch1.sample3.z -> ("epoch1.sample3", "z")."""
     parts = sid.split(".")
-    while parts and (parts[0] == "after" or (parts[0].startswith("it") and parts[0][2:].isdigit())):
-        parts = parts[1:]
-    return ".".join(parts)
+    k = 0
+    while k < len(parts) - 1 and _PASS.fullmatch(parts[k]):
+        k += 1
+    return ".".join(parts[:k]), ".".join(parts[k:])
+
+
+def base_of(sid: str) -> str:
+    """A step's id without its pass, iteration, epoch or sample prefix: it2.after.L1.z -> L1.z."""
+    return _split(sid)[1]
+
+
+def group_of(sid: str) -> str:
+    """The pass, iteration, epoch and sample a step belongs to ("" for the first forward pass)."""
+    return _split(sid)[0]
 
 
 @dataclass
@@ -60,6 +76,8 @@ class Problem:
     truth_flat: np.ndarray = None
     given_values: np.ndarray = None                    # every given number (for "restated given")
     repeats: dict = field(default_factory=dict)        # step id -> the same step in every pass and iteration
+    successor: dict = field(default_factory=dict)      # step id -> the same step in the next iteration, epoch, sample
+    family: dict = field(default_factory=dict)         # a step's id without prefixes -> every instance of it
     auxiliary: set = field(default_factory=set)        # steps added on the way (auxiliary.py)
     ancestors: dict = field(default_factory=dict)      # step id -> the steps it is computed from, itself too
     reach: dict = field(default_factory=dict)          # step id -> bits of the trace positions it reaches
@@ -94,8 +112,12 @@ class Problem:
         p.step_flat = np.asarray([position[sid] for sid, _ in p.elements], dtype=int)
         families: dict[str, list] = {}
         for s in trace:
-            families.setdefault(_base(s.id), []).append(s.id)
+            families.setdefault(base_of(s.id), []).append(s.id)
         p.repeats = {sid: fam for fam in families.values() for sid in fam}
+        p.family = families
+        for fam in families.values():    # the next iteration, epoch or sample (an after-pass is no "next")
+            on = [sid for sid in fam if "after" not in group_of(sid).split(".")]
+            p.successor.update(zip(on, on[1:]))
         p.ancestors, p.reach = dependencies(trace)
         givens = [np.ravel(np.asarray(trace.display(s.id), dtype=np.float64)) for s in trace if s.op is None]
         p.given_values = np.concatenate(givens) if givens else np.empty(0)

@@ -147,6 +147,7 @@ _GREEK = set("αβγδεζηθικλμνξπρστυφχψωΔΣΘΛΦΨΩ∂∇
 _SPELLED = {"alpha", "beta", "gamma", "delta", "eta", "theta", "lambda", "mu", "sigma", "lr", "yhat", "dz",
             "dw", "db", "da", "dx", "dy", "grad"}
 _CONDITIONS = {"if", "when", "whenever", "otherwise", "else", "unless"}
+_COMPARISONS = {"≥", "≤", "<", ">", "≠"}
 
 
 def _clauses(tokens: list[Token], text: str):
@@ -157,16 +158,24 @@ def _clauses(tokens: list[Token], text: str):
     sentence_start = 0
     last_end = 0
 
+    compared = False                    # the run after `≥`: a condition's threshold, not work
+
     def close(end_pos, conditional=False):
-        nonlocal cur
-        if cur and not conditional:     # `step(z) = 1 if z ≥ 0`: a rule, not a computed value
+        nonlocal cur, compared
+        if cur and not conditional and not compared:   # `step(z) = 1 if z ≥ 0`: a rule, not a value
             start = cur[0].pos
             context = text[sentence_start:start]
             clauses.append((cur, _words(context)))
+        if cur:
+            compared = False
         cur = []
 
     for k, tok in enumerate(toks):
         nxt = toks[k + 1] if k + 1 < len(toks) else None
+        if tok.kind == "OTHER" and tok.text in _COMPARISONS and depth == 0:   # (not 𝟙[z > 0])
+            close(tok.pos)
+            compared = True
+            continue
         if tok.kind == "OTHER" and tok.text in ".!?" and (nxt is None or nxt.space_before):
             close(tok.pos)
             sentence_start = tok.pos + 1
@@ -180,7 +189,10 @@ def _clauses(tokens: list[Token], text: str):
                 close(tok.pos)
                 cur = [tok]    # a word directly before '=' names the value: error = 1
                 continue
-            close(tok.pos, conditional=tok.kind == "NAME" and tok.text.lower() in _CONDITIONS)
+            condition = tok.kind == "NAME" and tok.text.lower() in _CONDITIONS
+            close(tok.pos, conditional=condition)
+            if condition and tok.text.lower() in ("else", "otherwise"):
+                compared = True        # `…, else 0`: the rule's other value
             depth = 0
             continue
         if tok.kind == "SEMI" and depth == 0:

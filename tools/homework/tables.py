@@ -254,7 +254,7 @@ def table_statements(table: Table, normalise) -> list:
                 continue
             name = None if footer else _combined(column, row_name, pair_table)
             label = Label(name) if name and re.fullmatch(r"[^\s]+", name) else None
-            cell_hints = dict(hints)
+            cell_hints = dict(hints, cell=(table.header_line, c, line_no))   # its table, column and row
             if column.col is not None:
                 cell_hints["col"] = column.col
             out.append(Statement(line_no, label, forms, context=_context(footer, row_name, table),
