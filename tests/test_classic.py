@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.engine.kinds import WalkOptions, walk
 from nn_tutor.engine.spec import load_spec
+from reference import EX
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = EX
 
 AND_DATA = [[0, 0, 0], [0, 1, 0], [1, 0, 0], [1, 1, 1]]
 OR_DATA = [[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]]

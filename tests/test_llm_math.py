@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.engine.kinds import walk
+from reference import EX
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "llm"
+EXAMPLES = EX / "llm"
 finite = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
 
 
