@@ -71,8 +71,8 @@ def run(args) -> int:
     else:
         text = "\n".join(render_text(r) for r in reports)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        from nn_tutor.agent.output import write_output
+        write_output(args.out, text, "--out", example="report.txt")
     else:
         sys.stdout.write(text)
     if unusable:
@@ -157,7 +157,8 @@ def render_markdown(report) -> str:
 def _write_csv(path: str, reports) -> None:
     import csv
 
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    from nn_tutor.agent.output import open_output
+    with open_output(path, "--csv", newline="", example="grades.csv") as fh:
         writer = csv.writer(fh)
         writer.writerow(["submission", "score", "correct", "rounding", "wrong", "carried", "unchecked",
                          "first_wrong_line", "misconceptions"])
