@@ -15,7 +15,7 @@ LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --univers
 $(STAMP): pyproject.toml requirements-dev.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -46,10 +46,10 @@ lock-upgrade: $(BIN)/uv
 	$(LOCK) --extra dev --upgrade -o requirements-dev.lock
 	$(LOCK) -c requirements-dev.lock --upgrade -o requirements.lock
 
-# the wheel and the sdist, in dist/
+# the wheel and the sdist, in dist/, built offline with the locked setuptools
 wheel: $(STAMP)
 	rm -rf dist
-	$(BIN)/python -m build --sdist --wheel --outdir dist .
+	$(BIN)/python -m build --no-isolation --sdist --wheel --outdir dist .
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
