@@ -29,7 +29,9 @@ def zero_within_rounding(total, magnitude, n_terms: int):
     |fl(Σ) − Σ| ≤ γ_n·Σ|terms| with γ_n = n·u / (1 − n·u); `magnitude` is Σ|terms|, elementwise.
     """
     gamma = n_terms * UNIT_ROUNDOFF / (1.0 - n_terms * UNIT_ROUNDOFF)
-    return np.where(np.abs(total) <= gamma * magnitude, 0.0, total)
+    with np.errstate(invalid="ignore"):  # inf·γ: an overflowing sum stays as it is (and is reported)
+        noise = np.isfinite(total) & (np.abs(total) <= gamma * magnitude)
+    return np.where(noise, 0.0, total)
 
 
 # ---- activations ----------------------------------------------------------------------------------

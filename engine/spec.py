@@ -227,9 +227,11 @@ def parse_network(data: dict, loss_override: str | None = None,
     classes = data.get("classes") or []
     if not isinstance(classes, list) or (out_dim is not None and classes and len(classes) != out_dim):
         raise NNTError(f"classes must be a list with one name per output ({out_dim}), e.g. classes: [dog, cat]")
+    notes = data.get("notes") or []
+    if not isinstance(notes, list):
+        notes = [notes]
     return NetworkSpec(x, y, layers, loss, lr, momentum, m, image_input, conv,
-                       str(data.get("title", "")), list(data.get("notes") or []),
-                       [str(c) for c in classes])
+                       str(data.get("title", "")), [str(n) for n in notes], [str(c) for c in classes])
 
 
 def _output_activation(layers: list) -> str:
