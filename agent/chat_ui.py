@@ -241,9 +241,10 @@ class ChatSession:
     def cmd_load(self, arg: str) -> None:
         if not arg:
             raise NNTError("/load needs a file: /load examples/FILE.yaml")
+        from nn_tutor.resources import local_or_shipped
         from nn_tutor.tools.engine_tools import load_spec_file
 
-        spec = load_spec_file(arg)
+        spec = load_spec_file(local_or_shipped(arg))
         self.run_turn(f"/load {arg}", {"action": "load", "spec": spec, "name": Path(arg).name})
 
     def cmd_walk(self, arg: str) -> None:
@@ -257,8 +258,10 @@ class ChatSession:
     def cmd_check(self, arg: str) -> None:
         if not arg:
             raise NNTError("/check needs a file with the worked solution: /check work.txt")
+        from nn_tutor.resources import local_or_shipped
+
         try:
-            text = Path(arg).read_text(encoding="utf-8")
+            text = Path(local_or_shipped(arg)).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise NNTError(f"cannot read '{arg}' ({exc.__class__.__name__}); give a UTF-8 text file") from None
         self.run_turn(f"/check {arg}\n{text}", {"action": "check", "text": text, "name": Path(arg).name})

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from nn_tutor.engine.errors import NNTError
 
@@ -63,20 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def shipped_example_paths(args: argparse.Namespace) -> None:
     """Point `examples/...` arguments that name no file here at the examples shipped with nn-tutor."""
-    from nn_tutor.resources import example_path
-
-    def resolve(value):
-        if not isinstance(value, str) or value == "-" or os.path.exists(value):
-            return value
-        shipped = example_path(value) if value.replace("\\", "/").startswith("examples/") else None
-        return str(shipped) if shipped else value
+    from nn_tutor.resources import local_or_shipped
 
     for name in INPUT_FILES:
         value = getattr(args, name, None)
         if isinstance(value, list):
-            setattr(args, name, [resolve(v) for v in value])
-        elif value is not None:
-            setattr(args, name, resolve(value))
+            setattr(args, name, [local_or_shipped(v) for v in value])
+        elif isinstance(value, str):
+            setattr(args, name, local_or_shipped(value))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    debug = os.environ.get("NNT_DEBUG", "").strip() not in ("", "0")
+    if not debug:  # overflow and the like are caught and explained where they matter, not as warnings
+        warnings.simplefilter("ignore", RuntimeWarning)
     try:
         shipped_example_paths(args)
         return int(args._run(args) or 0)
@@ -99,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
-        if os.environ.get("NNT_DEBUG", "").strip() not in ("", "0"):
+        if debug:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(f"nnt: internal error: {exc.__class__.__name__}: {first[:200]} (a bug in nn-tutor; "

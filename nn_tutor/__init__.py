@@ -38,17 +38,14 @@ def load_spec(source) -> dict:
     from nn_tutor.engine.errors import NNTError
     from nn_tutor.engine.spec import load_spec as load_file
     from nn_tutor.engine.spec import parse_text
-    from nn_tutor.resources import example_path
+    from nn_tutor.resources import local_or_shipped
 
     if isinstance(source, dict):
         import copy
 
         return copy.deepcopy(source)
     if isinstance(source, Path) or _names_a_file(source, (".yaml", ".yml", ".json")):
-        path = Path(source)
-        if not path.exists() and example_path(source):
-            path = example_path(source)
-        return load_file(path)
+        return load_file(local_or_shipped(str(source)))
     if isinstance(source, str):
         return parse_text(source, "spec text")
     raise NNTError(f"load_spec takes a file path, YAML/JSON text or a dict; got {type(source).__name__}")
@@ -92,11 +89,11 @@ def check(work, spec=None, *, rtol: float | None = None, atol: float | None = No
     engine. Returns the check report (claims with verdicts, summary), displayed as a table in Jupyter."""
     from nn_tutor.agent.notebook import CheckedWork
     from nn_tutor.engine.errors import NNTError
-    from nn_tutor.resources import example_path
+    from nn_tutor.resources import local_or_shipped
     from nn_tutor.tools.homework import check_submission
 
     if isinstance(work, Path) or _names_a_file(work, (".md", ".txt", ".tex", ".yaml", ".yml")):
-        path = Path(work) if Path(work).exists() or not example_path(work) else example_path(work)
+        path = Path(local_or_shipped(str(work)))
         try:
             data, source = path.read_bytes(), str(work)
         except OSError as exc:

@@ -56,6 +56,17 @@ def example_files() -> list[PurePosixPath]:
     return sorted(found)
 
 
+def local_or_shipped(path: str) -> str:
+    """`path` itself when it exists (or is '-'); else the shipped example it names as examples/...
+
+    So `nnt walk examples/r2_two_layer_sigmoid.yaml` works in any folder, and a file of yours wins.
+    """
+    if path == "-" or Path(path).exists() or not path.replace("\\", "/").startswith(EXAMPLES_PREFIX + "/"):
+        return path
+    shipped = example_path(path)
+    return str(shipped) if shipped else path
+
+
 def example_path(name: str | Path) -> Path | None:
     """The shipped example named like `examples/r2_two_layer_sigmoid.yaml` (or without `examples/`).
 
