@@ -84,6 +84,8 @@ class Atom:
 
 def _number(text: str) -> str:
     """A number as LaTeX: 5.551e-17 -> 5.551\\times 10^{-17}."""
+    if text.lstrip("-") in ("inf", "nan"):  # a masked −∞ (nothing else non-finite is shown)
+        return {"inf": r"\infty", "-inf": r"-\infty"}.get(text, r"\text{NaN}")
     mantissa, _, exponent = text.lower().partition("e")
     if not exponent:
         return text

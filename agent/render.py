@@ -36,8 +36,19 @@ def render_trace(trace: Trace, fmt: str = "text", precision: int = 4,
     notebook (Markdown with the formulas as LaTeX maths, what Jupyter shows).
     """
     if fmt == "json":
-        return json.dumps(trace.to_dict(None, phases), ensure_ascii=False, indent=1, allow_nan=False)
+        return json.dumps(_json_safe(trace.to_dict(None, phases)), ensure_ascii=False, indent=1, allow_nan=False)
     return _writer(fmt, precision, expand_limit).document(trace, phases)
+
+
+def _json_safe(value):
+    """A masked −∞ (the only non-finite value a trace may hold) written as the string "-inf"."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return "-inf" if value == -np.inf else str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def render_step(trace: Trace, step_id: str, precision: int = 4, fmt: str = "text",

@@ -59,10 +59,18 @@ def walk(spec: dict, options: WalkOptions | None = None):
     return trace
 
 
+MASK = "−∞"  # a step whose label says it sets values to −∞ (a causal mask) holds them on purpose
+
+
 def reject_non_finite(trace) -> None:
-    """Nothing infinite or NaN reaches the screen or JSON: the first such value is named instead."""
+    """No NaN or overflow reaches the screen or JSON: the first such value is named instead.
+
+    The one exception is a mask that sets positions to −∞ by definition (its label says so).
+    """
     for step in trace:
         value = np.asarray(step.value)
+        if value.dtype.kind in "fc" and MASK in step.label:
+            value = np.where(value == -np.inf, 0.0, value)
         if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
             what = "NaN" if np.any(np.isnan(value)) else "infinite"
             raise NNTError(f"step {step.id} ({step.label}) is {what}: the numbers overflow float64; "

@@ -165,3 +165,15 @@ def test_the_terminal_curve_uses_a_log_scale_when_the_loss_spans_decades():
     flat = [5.0, 4.0, 3.5, 3.2]
     assert not log_scale(flat) and "(log scale)" not in ascii_curve(flat)
     assert not log_scale([1.0, 0.0])   # a loss that reaches 0 has no log scale
+
+
+def test_a_causal_mask_keeps_its_minus_infinity_but_json_stays_json():
+    """A mask sets future scores to −∞ by definition: shown as −∞, written to JSON as the string "-inf"."""
+    spec = {"kind": "attention", "Q": [[1, 0], [0, 1]], "K": [[1, 0], [0, 1]], "V": [[1, 2], [3, 4]], "causal": True}
+    trace = walk(spec, WalkOptions())
+    data = json.loads(render_trace(trace, "json"), parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+    masked = next(s for s in data["steps"] if s["id"] == "S_masked")["value"]
+    assert masked[0][1] == "-inf" and masked[1][0] == 0.0
+    assert r"-\infty" in render_trace(trace, "latex")
+    # softmax of the masked row gives the future position weight 0: row 0 attends only to itself
+    assert trace.display("A")[0].tolist() == [1.0, 0.0]
