@@ -246,52 +246,58 @@ def _spaced(parts: list[str]) -> str:
     return out
 
 
-def _attach_scripts(items: list) -> list:
-    """x ^ y and x _ y (written with ^ and _) become the scripts of the atom before them."""
+def _rewrite(items: list, rule) -> list:
+    """Run `rule(items, n, out)` left to right; it appends to `out` and returns how many items it used
+    (0: none, and items[n] is kept as it is)."""
     out: list = []
     n = 0
     while n < len(items):
-        item = items[n]
-        if item in ("^", "_") and out and isinstance(out[-1], Atom) and n + 1 < len(items) \
-                and isinstance(items[n + 1], Atom):
-            script = items[n + 1]
-            (out[-1].sup if item == "^" else out[-1].sub).append(script.latex(bare=True))
-            n += 2
-            continue
-        if item == r"\surd" and n + 1 < len(items) and isinstance(items[n + 1], Atom):
-            taken = [items[n + 1]]
-            n += 2
-            if taken[0].base == r"\sum":  # √Σ q² takes the summand too
-                k = n + 1 if n < len(items) and items[n] is None else n
-                if k < len(items) and isinstance(items[k], Atom):
-                    taken.append(items[k])
-                    n = k + 1
-            out.append(Atom(r"\sqrt{" + " ".join(x.latex(bare=True) for x in taken) + "}"))
-            continue
-        out.append(item)
-        n += 1
+        used = rule(items, n, out)
+        if not used:
+            out.append(items[n])
+        n += used or 1
     return out
+
+
+def _scripts_and_roots(items: list, n: int, out: list) -> int:
+    """x ^ y and x _ y (written with ^ and _) become the scripts of the atom before them; √x is \\sqrt."""
+    item, following = items[n], items[n + 1] if n + 1 < len(items) else None
+    if item in ("^", "_") and out and isinstance(out[-1], Atom) and isinstance(following, Atom):
+        (out[-1].sup if item == "^" else out[-1].sub).append(following.latex(bare=True))
+        return 2
+    if item == r"\surd" and isinstance(following, Atom):
+        taken, used = [following], 2
+        if following.base == r"\sum":  # √Σ q² takes the summand too
+            k = n + 3 if n + 2 < len(items) and items[n + 2] is None else n + 2
+            if k < len(items) and isinstance(items[k], Atom):
+                taken.append(items[k])
+                used = k - n + 1
+        out.append(Atom(r"\sqrt{" + " ".join(x.latex(bare=True) for x in taken) + "}"))
+        return used
+    return 0
+
+
+def _attach_scripts(items: list) -> list:
+    return _rewrite(items, _scripts_and_roots)
+
+
+def _fraction(items: list, n: int, out: list) -> int:
+    """atom / atom (spaces allowed around '/') -> \\frac{atom}{atom}, brackets around a group dropped."""
+    if items[n] != "/":
+        return 0
+    left = _pop_atom(out)
+    right_at = next((k for k in range(n + 1, len(items)) if items[k] is not None), None)
+    right = items[right_at] if right_at is not None else None
+    if left is not None and isinstance(right, Atom):
+        out.append(Atom(r"\frac{" + left.latex(bare=True) + "}{" + right.latex(bare=True) + "}"))
+        return right_at - n + 1
+    if left is not None:
+        out.append(left)
+    return 0
 
 
 def _fractions(items: list) -> list:
-    """atom / atom (spaces allowed around '/') -> \\frac{atom}{atom}, brackets around a group dropped."""
-    out: list = []
-    n = 0
-    while n < len(items):
-        item = items[n]
-        if item == "/":
-            left = _pop_atom(out)
-            right_at = next((k for k in range(n + 1, len(items)) if items[k] is not None), None)
-            right = items[right_at] if right_at is not None else None
-            if left is not None and isinstance(right, Atom):
-                out.append(Atom(r"\frac{" + left.latex(bare=True) + "}{" + right.latex(bare=True) + "}"))
-                n = right_at + 1
-                continue
-            if left is not None:
-                out.append(left)
-        out.append(item)
-        n += 1
-    return out
+    return _rewrite(items, _fraction)
 
 
 def _pop_atom(out: list) -> Atom | None:
@@ -310,18 +316,16 @@ def _pop_atom(out: list) -> Atom | None:
     return atom
 
 
-def _partials(items: list) -> list:
+def _partial(items: list, n: int, out: list) -> int:
     """∂ followed by an atom is one atom (∂L), so that ∂L/∂W2 is a fraction of two atoms."""
-    out: list = []
-    n = 0
-    while n < len(items):
-        if items[n] == r"\partial" and n + 1 < len(items) and isinstance(items[n + 1], Atom):
-            out.append(Atom(r"\partial " + items[n + 1].latex()))
-            n += 2
-            continue
-        out.append(items[n])
-        n += 1
-    return out
+    if items[n] == r"\partial" and n + 1 < len(items) and isinstance(items[n + 1], Atom):
+        out.append(Atom(r"\partial " + items[n + 1].latex()))
+        return 2
+    return 0
+
+
+def _partials(items: list) -> list:
+    return _rewrite(items, _partial)
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
