@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
-# one lock for running (requirements.lock) and one for developing and testing (requirements-dev.lock);
+# one lock for running (requirements.lock) and one for developing and testing with every extra
+# (requirements-dev.lock);
 # universal (every platform), Python 3.11 and newer, versions already locked kept unless upgraded
 LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --universal --python-version 3.11 \
         --custom-compile-command "make lock"
@@ -38,12 +39,12 @@ $(BIN)/uv:
 
 # regenerate both lock files after a change to the dependencies in pyproject.toml
 lock: $(BIN)/uv
-	$(LOCK) --extra dev -o requirements-dev.lock
+	$(LOCK) --all-extras -o requirements-dev.lock
 	$(LOCK) -c requirements-dev.lock -o requirements.lock
 
 # the same, moving every package to the newest version the ranges allow
 lock-upgrade: $(BIN)/uv
-	$(LOCK) --extra dev --upgrade -o requirements-dev.lock
+	$(LOCK) --all-extras --upgrade -o requirements-dev.lock
 	$(LOCK) -c requirements-dev.lock --upgrade -o requirements.lock
 
 # the wheel and the sdist, in dist/, built offline with the locked setuptools

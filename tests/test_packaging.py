@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from reference import EX
 
-from nn_tutor.resources import example_files, example_path, examples_dir, knowledge_dir, prompt_names, prompt_text
+from nn_tutor.resources import example_files, example_path, knowledge_dir, prompt_names, prompt_text
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -149,7 +149,8 @@ def _locked(name: str) -> dict[str, str]:
     return versions
 
 
-@pytest.mark.parametrize("lock, extras", [("requirements.lock", ()), ("requirements-dev.lock", ("dev",))])
+@pytest.mark.parametrize("lock, extras", [("requirements.lock", ()),
+                                          ("requirements-dev.lock", tuple(PYPROJECT["project"]["optional-dependencies"]))])
 def test_lock_files_pin_every_declared_dependency_inside_its_range(lock, extras):
     locked = _locked(lock)
     wanted = list(PYPROJECT["project"]["dependencies"])
