@@ -230,7 +230,6 @@ def test_asking_for_the_answer_reveals_the_worked_step():
 
 def test_conv_tool_through_the_model():
     from nn_tutor.engine.spec import load_spec
-    from pathlib import Path
 
     spec = load_spec(EX / "r3_cnn_edge.yaml")
     with ScriptedLLM([tool_calls(("conv_steps", {})), text("The feature map is built by sliding the filter.")]) as llm:

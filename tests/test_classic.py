@@ -1,7 +1,6 @@
 """R11: threshold units, XOR from two layers and the perceptron rule, against hand-derived truth tables and epochs."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -3,7 +3,6 @@ notation as students type it, prose skipped, instructions in the text ignored.""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st

@@ -12,7 +12,6 @@ R5 by hand (examples/r5_dog_cat_softmax_mse.yaml: x = [0.9, 0.2, 0.8, 0.3], the 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 

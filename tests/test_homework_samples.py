@@ -4,7 +4,6 @@ Expected values are derived by hand in the comments (R8: x = 1, y = 5, w1 = 2, b
 b2 = 1, η = 0.1; R10: h = relu([0.05 + 0.06 + 0.1, 0.15 + 0.12 + 0.2]) = [0.21, 0.47])."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

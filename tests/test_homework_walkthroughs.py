@@ -2,7 +2,6 @@
 student would (every number rounded to 2, 3 or 4 decimals), checks with zero wrong verdicts."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
