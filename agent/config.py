@@ -29,7 +29,7 @@ APP = "nn-tutor"
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_S = 30.0  # seconds one LLM request may take before the turn falls back offline
 DEFAULT_MAX_RETRIES = 1  # bounded retries of a failed request (connection errors, 5xx, 429)
-DEFAULT_CONTEXT_TOKENS = 4096  # the model's context window, in tokens
+DEFAULT_CONTEXT_TOKENS = 4096  # the model's context window; every prompt is sized to fit it
 LOCAL_KEY = "not-needed"  # local servers (Ollama, vLLM, llama.cpp, LM Studio) accept any key
 
 # field -> (environment variable, key in the config file)
@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     embedding_model: str | None = None  # e.g. text-embedding-3-small; None = BM25 only
     embedding_min_cosine: float | None = Field(None, ge=-1.0, le=1.0)
-    context_tokens: int = Field(DEFAULT_CONTEXT_TOKENS, ge=256)
+    context_tokens: int = Field(DEFAULT_CONTEXT_TOKENS, ge=1024)
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)  # field -> option | env X | config | default
 
     @classmethod

@@ -165,3 +165,9 @@ def test_embedding_settings_follow_the_chat_endpoint(monkeypatch, tmp_path):
     monkeypatch.delenv("NNT_DATA_DIR")
     assert load_settings().embeddings.cache_dir == load_settings().data_dir != tmp_path / "nnt-data"
     assert SECRET not in repr(load_settings(api_key=SECRET).embeddings)
+
+
+def test_context_tokens_below_a_usable_window_name_the_variable(monkeypatch):
+    monkeypatch.setenv("NNT_CONTEXT_TOKENS", "512")
+    with pytest.raises(NNTError, match="NNT_CONTEXT_TOKENS must be at least 1024, got '512'"):
+        load_settings()
