@@ -40,17 +40,25 @@ BLOCK = '"""'
 
 
 def session_db(data_dir: Path) -> Path:
-    """The SQLite file holding every saved conversation."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return data_dir / "sessions.sqlite"
+    """The SQLite file holding every saved conversation (the data dir is created if needed)."""
+    from nn_tutor.agent.output import ensure_folder
+
+    return ensure_folder(data_dir, "the data dir (NNT_DATA_DIR)") / "sessions.sqlite"
 
 
 def open_checkpointer(data_dir: Path):
     """A SQLite checkpointer on the data dir's session database."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    conn = sqlite3.connect(str(session_db(data_dir)), check_same_thread=False)
-    return SqliteSaver(conn)
+    path = session_db(data_dir)
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False)
+        saver = SqliteSaver(conn)
+        saver.setup()
+    except sqlite3.Error as exc:
+        raise NNTError(f"cannot open the saved conversations in {path} ({exc}); move that file away or "
+                       f"set NNT_DATA_DIR to another folder") from None
+    return saver
 
 
 def list_sessions(data_dir: Path) -> list[str]:
@@ -207,6 +215,21 @@ class ChatSession:
             self.notice(str(exc))
             return True
 
+    def handle_safely(self, line: str) -> bool:
+        """`handle`, but an unexpected failure costs only this turn: a one-line notice, the chat goes on."""
+        try:
+            return self.handle(line)
+        except NNTError as exc:
+            self.notice(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation with a traceback
+            first = (str(exc).splitlines() or [""])[0][:200]
+            self.notice(f"internal error in this turn ({exc.__class__.__name__}: {first}); the conversation "
+                        f"is kept. Please report it (NNT_DEBUG=1 shows the details).")
+            import os
+            if os.environ.get("NNT_DEBUG", "").strip() not in ("", "0"):
+                raise
+        return True
+
     # slash commands ----------------------------------------------------------------------------
     def cmd_quit(self, arg: str) -> bool:
         self.console.print(f"Saved. Resume with: nnt chat --session {self.session}", highlight=False)
@@ -218,9 +241,10 @@ class ChatSession:
     def cmd_load(self, arg: str) -> None:
         if not arg:
             raise NNTError("/load needs a file: /load examples/FILE.yaml")
+        from nn_tutor.resources import local_or_shipped
         from nn_tutor.tools.engine_tools import load_spec_file
 
-        spec = load_spec_file(arg)
+        spec = load_spec_file(local_or_shipped(arg))
         self.run_turn(f"/load {arg}", {"action": "load", "spec": spec, "name": Path(arg).name})
 
     def cmd_walk(self, arg: str) -> None:
@@ -234,8 +258,10 @@ class ChatSession:
     def cmd_check(self, arg: str) -> None:
         if not arg:
             raise NNTError("/check needs a file with the worked solution: /check work.txt")
+        from nn_tutor.resources import local_or_shipped
+
         try:
-            text = Path(arg).read_text(encoding="utf-8")
+            text = Path(local_or_shipped(arg)).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise NNTError(f"cannot read '{arg}' ({exc.__class__.__name__}); give a UTF-8 text file") from None
         self.run_turn(f"/check {arg}\n{text}", {"action": "check", "text": text, "name": Path(arg).name})
@@ -258,8 +284,10 @@ class ChatSession:
         from nn_tutor.agent.render import render_trace
         from nn_tutor.tools.engine_tools import trace_for
 
+        from nn_tutor.agent.output import write_output
+
         text = render_trace(trace_for(spec), fmt="markdown" if suffix == ".md" else "latex", precision=4)
-        Path(arg).write_text(text, encoding="utf-8")
+        write_output(arg, text, "/export", example="walkthrough.md")
         self.console.print(f"Wrote the walkthrough to {arg} ({len(text)} characters).", highlight=False)
 
     def cmd_trace(self, arg: str) -> None:
@@ -316,6 +344,6 @@ def chat_loop(session: ChatSession, inputs) -> int:
     """Greet, then handle inputs until /quit or the end of input."""
     session.greet()
     for line in inputs:
-        if not session.handle(line):
+        if not session.handle_safely(line):
             return 0
     return 0

@@ -42,7 +42,7 @@ def summary_text(summary) -> str:
         return str(summary or "")
     counts = summary.get("counts") or {}
     parts = ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n)
-    if "score" in summary and "judged" in summary:
+    if summary.get("score") is not None and "judged" in summary:  # no score when nothing was judged
         parts += f"; score {fmt_num(summary['score'], 2)} over {summary['judged']} judged steps"
     return parts or ", ".join(f"{k}: {v}" for k, v in summary.items())
 

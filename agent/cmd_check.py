@@ -54,7 +54,7 @@ def run(args) -> int:
         spec = load_spec(args.spec)
     reports, unusable = check_all(args.work, spec, args.rtol, args.atol)
     if args.csv:
-        _write(args.csv, render_csv(reports))
+        _write(args.csv, render_csv(reports), "--csv", "grades.csv")
     if args.format == "json":
         text = render_json(reports)
     elif args.format == "markdown":
@@ -62,7 +62,7 @@ def run(args) -> int:
     else:
         text = "\n".join(render_text(r, args.explain) for r in reports)
     if args.out:
-        _write(args.out, text)
+        _write(args.out, text, "--out", "report.txt")
     else:
         sys.stdout.write(text)
     if unusable:
@@ -127,14 +127,9 @@ def _read(path: str) -> bytes:
         raise NNTError(f"cannot read '{path}': {exc.strerror}") from None
 
 
-def _write(path: str, text: str) -> None:
-    """Write a report or grade sheet; a folder or a missing directory is a one-line error."""
-    from nn_tutor.engine.errors import NNTError
+def _write(path: str, text: str, what: str, example: str) -> None:
+    """Write a report or grade sheet as rendered (the CSV keeps its own line ends)."""
+    from nn_tutor.agent.output import open_output
 
-    try:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-    except IsADirectoryError:
-        raise NNTError(f"'{path}' is a directory; give a file name such as grades.csv") from None
-    except OSError as exc:
-        raise NNTError(f"cannot write '{path}': {exc.strerror}; check the folder exists and is writable") from None
+    with open_output(path, what, newline="", example=example) as fh:
+        fh.write(text)

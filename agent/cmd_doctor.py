@@ -5,8 +5,9 @@ Example:
   OPENAI_BASE_URL=http://localhost:11434/v1 NNT_MODEL=llama3.2 nnt doctor
 
 Shows the mode (LLM or offline), model, endpoint, whether a key is set (never the key), where each
-setting came from, the data dir, and whether the checker and knowledge base are available.
-Exit 0 when everything answers (or offline by choice), 1 when the configured endpoint does not.
+setting came from (option, environment, config file, default), the data dir, and the shipped data it
+actually loads: the concept cards, the prompts and the example specs.
+Exit 0 when everything loads and answers (or offline by choice), 1 when something does not.
 """
 from __future__ import annotations
 
@@ -48,34 +49,65 @@ def probe(settings, timeout_s: float) -> tuple[bool, str]:
     return True, f"{base} answered{listed}"
 
 
-def _component(module: str) -> str:
-    import importlib
+def shipped_data() -> list[tuple[str, bool, str]]:
+    """(component, loaded, what was found) for the checker and the data shipped inside the package.
 
-    try:
-        importlib.import_module(module)
-    except ImportError as exc:
-        return f"missing ({exc.name})"
-    return "available"
+    Each is really loaded (cards parsed and validated, prompts read, examples listed), so a report of
+    'loaded' means the tutor can use it.
+    """
+    from nn_tutor.engine.errors import NNTError
+
+    def homework_checker() -> str:
+        import nn_tutor.tools.homework  # noqa: F401 - importing is the check
+
+        return "available"
+
+    def cards() -> str:
+        from nn_tutor.resources import knowledge_dir
+        from nn_tutor.tools.cards import load_cards
+
+        return f"{len(load_cards())} cards from {knowledge_dir()}"
+
+    def prompts() -> str:
+        from nn_tutor.resources import prompt_names, prompt_text
+
+        names = prompt_names()
+        if not names:
+            raise NNTError("no prompts found")
+        return f"{len(names)} loaded ({', '.join(n for n in names if prompt_text(n))})"
+
+    def examples() -> str:
+        from nn_tutor.resources import example_files
+
+        found = example_files()
+        if not found:
+            raise NNTError("no example files found")
+        homework = sum(1 for f in found if f.parts[0] == "homework")
+        return f"{len(found) - homework} specs and {homework} homework files (nnt examples copies them)"
+
+    rows = []
+    for name, load in (("homework checker", homework_checker), ("knowledge base", cards),
+                       ("prompts", prompts), ("examples", examples)):
+        try:
+            rows.append((name, True, load()))
+        except (ImportError, OSError, NNTError) as exc:
+            rows.append((name, False, f"{exc.__class__.__name__}: {exc}"))
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the report and probe the endpoint."""
-    import os
-
     from nn_tutor.agent.config import load_settings
 
     settings = load_settings(model=args.model, base_url=args.base_url)
     rows = settings.describe()
-    rows.append(("homework checker", _component("nn_tutor.tools.homework"), ""))
-    rows.append(("knowledge base", _component("nn_tutor.tools.knowledge"), ""))
-    embedding_model = os.environ.get("NNT_EMBEDDING_MODEL", "").strip()
-    rows.append(("embeddings", embedding_model or "off (BM25 only; set NNT_EMBEDDING_MODEL to fuse them in)",
-                 "env NNT_EMBEDDING_MODEL" if embedding_model else ""))
-    status = 0
+    data = shipped_data()
+    rows += [(name, ("" if ok else "FAILED: ") + text, "") for name, ok, text in data]
+    status = 0 if all(ok for _, ok, _ in data) else 1
     if settings.llm_enabled:
         ok, text = probe(settings, args.timeout)
         rows.append(("endpoint", ("ok: " if ok else "FAILED: ") + text, ""))
-        status = 0 if ok else 1
+        status = status if ok else 1
     else:
         rows.append(("endpoint", "not probed (offline: set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)", ""))
     width = max(len(r[0]) for r in rows)

@@ -57,7 +57,7 @@ def answer_concept(state: dict, runtime) -> dict:
         reply = ("The knowledge base is not available in this build. I can still walk through networks "
                  "(`/load FILE`, `/walk`) and check worked solutions (`/check FILE`).")
         return {"reply": reply, "messages": [AIMessage(reply)]}
-    offline = answer_offline(query, k=3)
+    offline = answer_offline(query, k=3, embeddings=context.settings.embeddings)
     found = offline.retrieval
     found.prompt = build_prompt(question, found.hits)
     ask = use_llm(context, state) and found.covered

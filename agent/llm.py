@@ -6,9 +6,8 @@ LLMUnavailable with a one-line reason; the graph then finishes the turn on the o
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from nn_tutor.resources import prompt_text
 
 
 class LLMUnavailable(RuntimeError):
@@ -67,8 +66,8 @@ def offline_notice(reason: str) -> str:
 
 @lru_cache(maxsize=None)
 def load_prompt(name: str) -> str:
-    """The text of prompts/NAME.md."""
-    return (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8").strip()
+    """The text of prompts/NAME.md (shipped inside the package)."""
+    return prompt_text(name)
 
 
 def grounded_call(context, messages: list, grounding, name: str,

@@ -8,7 +8,8 @@ import json
 
 import numpy as np
 
-from nn_tutor.engine.numfmt import fmt_array, fmt_num, shape_text
+from nn_tutor.agent import latex
+from nn_tutor.engine.numfmt import MAX_INLINE, fmt_array, fmt_num, shape_text
 from nn_tutor.engine.trace import Trace
 
 PHASE_TITLES = {
@@ -19,7 +20,7 @@ ONLY = {  # --only PHASE -> phases shown
     "forward": ("given", "forward"), "loss": ("loss",), "backward": ("backward",),
     "update": ("update", "after"),
 }
-FORMATS = ("text", "markdown", "latex", "json")
+FORMATS = ("text", "markdown", "latex", "json", "notebook")
 
 
 def phases_for(only: str | None) -> tuple[str, ...] | None:
@@ -29,18 +30,38 @@ def phases_for(only: str | None) -> tuple[str, ...] | None:
 
 def render_trace(trace: Trace, fmt: str = "text", precision: int = 4,
                  phases: tuple[str, ...] | None = None, expand_limit: int = 6) -> str:
-    """The whole walkthrough in one format; steps of `phases` only when given."""
+    """The whole walkthrough in one format; steps of `phases` only when given.
+
+    Formats: text, markdown, latex (a document pdflatex compiles), json (never NaN or Infinity), and
+    notebook (Markdown with the formulas as LaTeX maths, what Jupyter shows).
+    """
     if fmt == "json":
-        return json.dumps(trace.to_dict(None, phases), ensure_ascii=False, indent=1)
-    writer = {"text": _Text, "markdown": _Markdown, "latex": _Latex}[fmt](precision, expand_limit)
-    return writer.document(trace, phases)
+        return json.dumps(_json_safe(trace.to_dict(None, phases)), ensure_ascii=False, indent=1, allow_nan=False)
+    return _writer(fmt, precision, expand_limit).document(trace, phases)
+
+
+def _json_safe(value):
+    """A masked −∞ (the only non-finite value a trace may hold) written as the string "-inf"."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return "-inf" if value == -np.inf else str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def render_step(trace: Trace, step_id: str, precision: int = 4, fmt: str = "text",
                 expand_limit: int = 64) -> str:
     """One step in full (the /why STEP view): formula, numbers, result, and every element written out."""
-    writer = {"text": _Text, "markdown": _Markdown, "latex": _Latex}.get(fmt, _Text)(precision, expand_limit)
-    return writer.step(trace, trace[step_id])
+    writer = _writer(fmt, precision, expand_limit)
+    text = writer.step(trace, trace[step_id])
+    return writer.standalone(text) if isinstance(writer, _Latex) else text
+
+
+def _writer(fmt: str, precision: int, expand_limit: int) -> "_Text":
+    writers = {"text": _Text, "markdown": _Markdown, "latex": _Latex, "notebook": _NotebookMarkdown}
+    return writers.get(fmt, _Text)(precision, expand_limit)
 
 
 def step_lines(trace: Trace, step, precision: int, expand_limit: int) -> dict:
@@ -55,26 +76,35 @@ def step_lines(trace: Trace, step, precision: int, expand_limit: int) -> dict:
             "expansions": expansions, "note": step.note}
 
 
-def ascii_curve(values: list[float], width: int = 60, height: int = 10) -> str:
-    """A loss curve drawn with characters (for the terminal)."""
+def log_scale(values) -> bool:
+    """A loss curve is drawn on a log scale when it spans more than two decades (terminal and PNG)."""
     v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return v.size > 1 and float(v.min()) > 0 and float(v.max()) / float(v.min()) > 100
+
+
+def ascii_curve(values: list[float], width: int = 60, height: int = 10) -> str:
+    """A loss curve drawn with characters (for the terminal); log scale when it spans decades."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
     if v.size < 2:
         return ""
+    log = log_scale(v)
     cols = np.linspace(0, v.size - 1, min(width, v.size)).astype(int)
-    pts = v[cols]
+    pts = np.log10(v[cols]) if log else v[cols]
     lo, hi = float(pts.min()), float(pts.max())
     span = hi - lo or 1.0
     rows = [[" "] * len(pts) for _ in range(height)]
     for c, val in enumerate(pts):
-        r = int(round((hi - val) / span * (height - 1)))
-        rows[r][c] = "•"
-    label_w = max(len(fmt_num(hi, 4)), len(fmt_num(lo, 4)))
-    out = []
-    for r, row in enumerate(rows):
-        label = fmt_num(hi, 4) if r == 0 else fmt_num(lo, 4) if r == height - 1 else ""
-        out.append(f"{label:>{label_w}} │{''.join(row)}")
+        rows[int(round((hi - val) / span * (height - 1)))][c] = "•"
+    shown = (lambda y: fmt_num(10.0 ** y, 4)) if log else (lambda y: fmt_num(y, 4))
+    labels = {0: shown(hi), height - 1: shown(lo)}
+    if log:
+        labels[(height - 1) // 2] = shown(hi - (height - 1) // 2 * span / (height - 1))
+    label_w = max(len(t) for t in labels.values())
+    out = [f"{labels.get(r, ''):>{label_w}} │{''.join(row)}" for r, row in enumerate(rows)]
     out.append(" " * label_w + " └" + "─" * len(pts))
-    out.append(" " * label_w + f"  iteration 0 … {v.size - 1}")
+    out.append(" " * label_w + f"  iteration 0 … {v.size - 1}" + ("   (log scale)" if log else ""))
     return "\n".join(out)
 
 
@@ -211,78 +241,94 @@ class _Markdown(_Text):
         return f"> {text}"
 
 
-LATEX_MAP = {
-    "σ": r"\sigma ", "δ": r"\delta ", "η": r"\eta ", "μ": r"\mu ", "∂": r"\partial ", "Σ": r"\sum ",
-    "·": r"\cdot ", "⊙": r"\odot ", "⊗": r"\otimes ", "×": r"\times ", "−": "-", "ŷ": r"\hat{y}",
-    "ᵀ": "^{T}", "½": r"\tfrac{1}{2}", "²": "^{2}", "′": "'", "≥": r"\geq ", "≤": r"\leq ",
-    "←": r"\leftarrow ", "…": r"\ldots ", "⋆": r"\star ", "√": r"\sqrt ", "→": r"\to ", "θ": r"\theta ",
-    "∞": r"\infty ",
-}
-
-
-def latex_escape(text: str) -> str:
-    """Plain text with unicode maths → LaTeX (for inside \\texttt-free math-ish text)."""
-    out = []
-    for ch in text:
-        if ch in LATEX_MAP:
-            out.append(f"${LATEX_MAP[ch].strip()}$")
-        elif ch in "&%$#_{}":
-            out.append("\\" + ch)
-        elif ch == "^":
-            out.append(r"\^{}")
-        elif ch == "~":
-            out.append(r"\~{}")
-        elif ch == "\\":
-            out.append(r"\textbackslash{}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 class _Latex(_Text):
-    """A standalone LaTeX document (compiles with pdflatex)."""
+    r"""A standalone LaTeX document: every formula as maths (\frac, bmatrix, \sigma, \partial), plain
+    ASCII, compiles with pdflatex and the packages of a basic TeX installation."""
+
+    PREAMBLE = ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\usepackage[margin=2cm]{geometry}\n"
+                "\\setcounter{MaxMatrixCols}{20}\n\\allowdisplaybreaks\n\\begin{document}\n")
 
     def document(self, trace, phases):
-        body = super().document(trace, phases)
-        return ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amsmath}\n"
-                "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n" + body + "\\end{document}\n")
+        return self.PREAMBLE + super().document(trace, phases) + "\\end{document}\n"
+
+    def standalone(self, body: str) -> str:
+        return self.PREAMBLE + body + "\n\\end{document}\n"
 
     def title(self, text):
-        return f"\\section*{{{latex_escape(text)}}}"
+        return f"\\section*{{{latex.prose(text)}}}"
 
     def conventions(self, conv):
-        items = "\n".join(f"\\item {latex_escape(k)}: {latex_escape(str(v))}" for k, v in conv.items())
+        items = "\n".join(f"\\item \\textbf{{{latex.prose(k)}}}: {latex.prose(str(v))}" for k, v in conv.items())
         return f"\\paragraph{{Conventions}}\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}"
 
     def heading(self, text):
-        return f"\\subsection*{{{latex_escape(text)}}}"
+        return f"\\subsection*{{{latex.prose(text)}}}"
 
     def step(self, trace, step):
-        d = step_lines(trace, step, self.p, self.limit)
-        lines = [f"\\paragraph{{{latex_escape(d['id'])}}} {latex_escape(d['label'])} "
-                 f"(shape {latex_escape(d['shape'])})\\\\"]
-        lines.append(latex_escape(d["formula"]) + "\\\\")
-        if d["substituted"] and step.phase != "given":
-            lines.append("$=$ " + latex_escape(d["substituted"]) + "\\\\")
-        lines.append("$=$ " + latex_escape(d["value"]) + "\\\\")
-        lines += [latex_escape(e) + "\\\\" for e in d["expansions"]]
-        if d["note"]:
-            lines.append("\\emph{" + latex_escape(d["note"]) + "}")
-        return "\n".join(lines)
+        head = (f"\\paragraph{{\\texttt{{{latex.escape(step.id)}}}}} {latex.prose(step.label)}, "
+                f"shape {shape_text(trace.display(step.id))}")
+        body = "\\\\\n".join(latex_rows(trace, step, self.p, self.limit))
+        note = f"\n\\emph{{{latex.prose(step.note)}}}\n" if step.note else ""
+        return f"{head}\n\\begin{{align*}}\n{body}\n\\end{{align*}}{note}"
 
     def summary(self, trace):
         text = super().summary(trace)
-        return latex_escape(text.strip()) if text else ""
+        return latex.prose(text.strip()) + "\n" if text else ""
 
     def table(self, table):
         cols = "r" * len(table.columns)
-        head = " & ".join(latex_escape(str(c)) for c in table.columns) + r" \\ \hline"
-        rows = [" & ".join(latex_escape(self.cell(c)) for c in r) + r" \\" for r in table.rows]
-        return (f"\\paragraph{{{latex_escape(table.title)}}}\n\\begin{{tabular}}{{{cols}}}\n{head}\n"
-                + "\n".join(rows) + "\n\\end{tabular}")
+        head = " & ".join(latex.prose(str(c)) for c in table.columns) + r" \\ \hline"
+        rows = [" & ".join(self.cell(c) for c in r) + r" \\" for r in table.rows]
+        return (f"\\paragraph{{{latex.prose(table.title)}}}\n{{\\small\\begin{{tabular}}{{{cols}}}\n{head}\n"
+                + "\n".join(rows) + "\n\\end{tabular}}\n")
+
+    def cell(self, c):
+        if isinstance(c, str):
+            return latex.prose(c)
+        if isinstance(c, bool) or c is None:
+            return str(c)
+        return f"${latex.array(c, self.p, MAX_INLINE)}$" if np.ndim(c) else f"${latex.array(c, self.p)}$"
 
     def curve(self, values):
         return ""
 
     def note(self, text):
-        return "\\emph{" + latex_escape(text) + "}\\\\"
+        return "\\emph{" + latex.prose(text) + "}\n"
+
+
+class _NotebookMarkdown(_Markdown):
+    """Markdown for Jupyter: prose as Markdown, every formula as LaTeX maths that the notebook typesets."""
+
+    def step(self, trace, step):
+        head = f"**`{step.id}`** {step.label} · shape {shape_text(trace.display(step.id))}"
+        body = "\\\\\n".join(latex_rows(trace, step, self.p, self.limit))
+        note = f"\n> {step.note}" if step.note else ""
+        return f"{head}\n\n$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$\n{note}"
+
+
+def latex_rows(trace: Trace, step, precision: int, expand_limit: int) -> list[str]:
+    """A step as aligned LaTeX rows: formula, the numbers substituted, the result, each element."""
+    value = latex.array(trace.display(step.id), precision)
+    formula = _aligned(latex.math(step.formula))
+    if step.op is None:  # given: "W_{1} &= [...]"
+        return [f"{formula[1:]} &= {value}" if formula.startswith("&") else f"{formula} = {value}"]
+    fill = {f"{{{n}}}": latex.array(trace.display(i), precision, MAX_INLINE) for n, i in enumerate(step.inputs)}
+    rows = [formula, "&= " + latex.math(step.op.template, fill), f"&= {value}"]
+    d = trace.display(step.id)
+    if step.op.expand is not None and 0 < d.size <= expand_limit:
+        for idx in np.ndindex(d.shape):
+            name = step.id + "".join(f"[{i}]" for i in idx)
+            body = trace.expand(step.id, idx, precision)[len(name) + 3:]
+            rows.append(f"\\mathtt{{{latex.escape(name)}}} &= {latex.math(body)}")
+    return rows
+
+
+def _aligned(formula: str) -> str:
+    """Put the alignment mark at the formula's first '=' outside braces ('& ' in front if none)."""
+    depth = 0
+    for n, ch in enumerate(formula):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if ch == "=" and depth == 0:
+            return formula[:n] + "&" + formula[n:]
+    return "&" + formula

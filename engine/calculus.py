@@ -368,7 +368,7 @@ def _walk_graph(trace: Trace, graph) -> None:
             fn(*(values[p] for p in parents[name])), parents[name],
             op=Op(fn, _template(expr, parents[name], values)), phase="forward"))
     out = graph.get("output", list(nodes)[-1])
-    if out not in nodes:
+    if not isinstance(out, str) or out not in nodes:
         raise NNTError(f"graph.output '{out}' is not a node; use one of: {', '.join(nodes)}")
     _graph_backward(trace, exprs, parents, values, out, list(values))
 

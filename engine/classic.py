@@ -304,6 +304,8 @@ def walk_threshold(spec: dict, options=None) -> Trace:
         _walk_unit(trace, unit, f"units[{k}]", raw)
     if spec.get("network"):
         net_name = spec["network"].get("name", "net") if isinstance(spec["network"], dict) else None
+        if not isinstance(net_name, (str, type(None))):
+            raise NNTError(f"network name must be a word such as xor; got {net_name!r}")
         if net_name in names:
             raise NNTError(f"network name '{net_name}' is also a unit name; rename one of them")
         _walk_network(trace, spec["network"], "network")

@@ -16,7 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.engine.layer import Layer, batch_mean_expansion, grad_kind, record_activation, record_activation_backward
 from nn_tutor.engine.numfmt import fmt_num
-from nn_tutor.engine.ops import get_activation
+from nn_tutor.engine.ops import get_activation, zero_within_rounding
 from nn_tutor.engine.trace import Op
 
 MAX_TERMS = 27  # a 3×3×3 window is written out in full; longer expansions are elided in the middle
@@ -58,6 +58,13 @@ def conv_forward(W, x, b, stride: int = 1, padding: int = 0):
             # every position at once: filter tap (u, v) times the input shifted by (u, v), summed over channels
             z += np.einsum("oc,mcrs->mors", W[:, :, u, v], _shifted(xp, u, v, stride, ho, wo))
     return z + b[None, :, None, None]
+
+
+def conv_pre_activation(W, x, b, stride: int = 1, padding: int = 0):
+    """conv_forward with every sum within rounding noise of 0 set to exactly 0 (kinks then apply)."""
+    magnitude = conv_forward(np.abs(W), np.abs(x), np.abs(b), stride, padding)  # Σ|terms|, (m, C_out, Ho, Wo)
+    n_terms = W.shape[1] * W.shape[2] * W.shape[3] + 1
+    return zero_within_rounding(conv_forward(W, x, b, stride, padding), magnitude, n_terms)
 
 
 def conv_filter_grad(x, delta, kh: int, kw: int, stride: int = 1, padding: int = 0):
@@ -267,7 +274,7 @@ class Conv2DLayer(Layer):
         W_id, b_id = params["W"], params["b"]
         z_id, a_id = f"{prefix}L{i}.z", f"{prefix}L{i}.a"
         x = trace[in_id].value                                  # (m, C_in, H, W)
-        fn = lambda W, x, b: conv_forward(W, x, b, S, P)        # noqa: E731
+        fn = lambda W, x, b: conv_pre_activation(W, x, b, S, P)        # noqa: E731
         trace.add(z_id, f"feature maps of layer {i} (each filter slid over the input, plus its bias)",
                   "z[c_out,r,s] = Σ_{c,u,v} W[c_out,c,u,v]·x[c, r·stride+u, s·stride+v] + b[c_out]"
                   + (" (x zero-padded)" if P else ""),

@@ -1,17 +1,23 @@
 """Dense (fully connected) layer: z = W·a_prev + b, a = f(z), and its backward rules, traced."""
 from __future__ import annotations
 
+import numpy as np
+
 from nn_tutor.engine.layer import Layer, batch_mean_expansion, grad_kind, record_activation, record_activation_backward
 from nn_tutor.engine.numfmt import fmt_term
-from nn_tutor.engine.ops import get_activation
+from nn_tutor.engine.ops import get_activation, zero_within_rounding
 from nn_tutor.engine.trace import Op
 
 MAX_TERMS = 8  # element expansions longer than this are elided in the middle
 
 
 def _affine(W, a, b):
-    """z = W·a + b for a batch: W (n_out, n_in), a (n_in, m), b (n_out,) -> (n_out, m)."""
-    return W @ a + b[:, None]
+    """z = W·a + b for a batch: W (n_out, n_in), a (n_in, m), b (n_out,) -> (n_out, m).
+
+    A sum within rounding noise of 0 is exactly 0 (the kink conventions apply to it).
+    """
+    magnitude = np.abs(W) @ np.abs(a) + np.abs(b)[:, None]                     # (n_out, m)
+    return zero_within_rounding(W @ a + b[:, None], magnitude, W.shape[1] + 1)
 
 
 def _sum_of_products(pairs: list[tuple[str, str]], tail: str = "") -> str:

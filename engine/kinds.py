@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from nn_tutor.engine.errors import NNTError
 
 # kind -> "module:function"
@@ -44,11 +46,38 @@ def walk(spec: dict, options: WalkOptions | None = None):
         raise NNTError("the spec must be a mapping with fields such as input, target, layers, loss; "
                        "see README 'Spec format'")
     kind = spec.get("kind", "network")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise NNTError(f"unknown kind '{kind}'; use one of: {', '.join(KINDS)}")
     module_name, func_name = KINDS[kind].split(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise NNTError(f"kind '{kind}' is not available in this build ({exc.name} missing)") from None
-    return getattr(module, func_name)(spec, options)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # reported below, step by step
+        trace = getattr(module, func_name)(spec, options)
+    reject_non_finite(trace)
+    return trace
+
+
+MASK = "−∞"  # a step whose label says it sets values to −∞ (a causal mask) holds them on purpose
+
+
+def reject_non_finite(trace) -> None:
+    """No NaN or overflow reaches the screen or JSON: the first such value is named instead.
+
+    The one exception is a mask that sets positions to −∞ by definition (its label says so).
+    """
+    for step in trace:
+        value = np.asarray(step.value)
+        if value.dtype.kind in "fc" and MASK in step.label:
+            value = np.where(value == -np.inf, 0.0, value)
+        if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+            what = "NaN" if np.any(np.isnan(value)) else "infinite"
+            raise NNTError(f"step {step.id} ({step.label}) is {what}: the numbers overflow float64; "
+                           f"use smaller values in the spec")
+    for table in trace.tables:
+        for row in table.rows:
+            for cell in row:
+                if isinstance(cell, (float, np.floating)) and not np.isfinite(cell):
+                    raise NNTError(f"the table '{table.title}' holds a non-finite value; use smaller values "
+                                   f"in the spec")

@@ -247,14 +247,18 @@ def walk_network(data: dict, options) -> Trace:
     if spec.classes:
         trace.info["classes"] = list(spec.classes)
     net.step(trace)
+    check_finite(trace, spec)
     iterations = int(options.iterations or 1)
     if iterations > 1:
         if spec.loss is None or spec.learning_rate is None:
             raise NNTError("--iterations needs a loss, a target and a learning_rate in the spec")
         if iterations > MAX_ITERATIONS:
             raise NNTError(f"--iterations is at most {MAX_ITERATIONS}; got {iterations}")
-        table, trace.info["loss_history"] = training_history(spec, iterations)
+        table, trace.info["loss_history"], stopped = training_history(spec, iterations)
         trace.tables.append(table)
+        if stopped:
+            trace.info["stopped"] = stopped
+            trace.notes.append(stopped["message"])
     optimum = closed_form_optimum(spec)
     if optimum is not None:
         trace.tables.append(optimum)
@@ -315,9 +319,36 @@ def _conventions_shown(spec: NetworkSpec) -> dict:
     return conv
 
 
-def training_history(spec: NetworkSpec, iterations: int) -> tuple[Table, list[float]]:
+def check_finite(trace: Trace, spec: NetworkSpec) -> None:
+    """Nothing infinite or NaN is shown: the first such step is named with its cause and the fix."""
+    for step in trace:
+        value = np.asarray(step.value)
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            what = "NaN" if np.any(np.isnan(value)) else "infinite"
+            if step.phase in ("update", "after"):
+                raise NNTError(f"step {step.id} ({step.label}) is {what}: the update with learning rate "
+                               f"η = {spec.learning_rate:g} overflows float64; use a smaller learning rate, "
+                               f"e.g. --lr {spec.learning_rate / 100:g}")
+            raise NNTError(f"step {step.id} ({step.label}) is {what}: the numbers grow past what float64 holds "
+                           f"(about 1.8e308); scale the inputs or weights down")
+
+
+def divergence(iteration: int, iterations: int, loss: float, learning_rate: float) -> dict:
+    """Why training stopped at `iteration` (a non-finite loss) and the fix, for the table's note."""
+    what = "NaN" if np.isnan(loss) else "infinite"
+    smaller = learning_rate / 10
+    return {"iteration": iteration, "loss": what, "learning_rate": learning_rate,
+            "message": f"Training stopped at iteration {iteration} of {iterations}: the loss became {what} "
+                       f"(each step overshot by more than the last until float64 overflowed). The learning "
+                       f"rate η = {learning_rate:g} is too large for this problem; try a smaller one, "
+                       f"e.g. --lr {smaller:g}."}
+
+
+def training_history(spec: NetworkSpec, iterations: int) -> tuple[Table, list[float], dict | None]:
     """Train for N steps: a table of the loss and (small) parameters at iterations 0, 1, 2, 3, 5, 10, …, N,
-    and the loss at every iteration (for the curve)."""
+    the loss at every iteration (for the curve), and why training stopped early (None if it did not).
+
+    Training stops at the first non-finite loss: the table and the curve end at the last finite one."""
     rows_at = set(t for t in TABLE_ROWS if t <= iterations) | {iterations}
     net = Network(spec)
     show_params = sum(v.size for v in net.params.values()) <= 6
@@ -326,16 +357,24 @@ def training_history(spec: NetworkSpec, iterations: int) -> tuple[Table, list[fl
         columns += [f"{name}{i}" + ("" if v.size == 1 else str(list(idx)))
                     for (i, name), v in net.params.items() for idx in np.ndindex(v.shape)]
     table = Table(f"Training for {iterations} iterations (η = {spec.learning_rate})", columns)
-    losses = []
-    for it in range(iterations + 1):
-        trace = Trace(batch_size=spec.batch_size)
-        net.step(trace, after=False)
-        losses.append(float(trace["loss"].value))
-        if it in rows_at:
+    losses: list[float] = []
+    row: list = []
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected below, on the loss
+        for it in range(iterations + 1):
+            trace = Trace(batch_size=spec.batch_size)
+            net.step(trace, after=False)
+            loss = float(trace["loss"].value)
+            if not np.isfinite(loss):
+                if row and table.rows[-1] is not row:
+                    table.rows.append(row)  # the last finite iteration
+                return table, losses, divergence(it, iterations, loss, spec.learning_rate)
+            losses.append(loss)
             params = [float(v[idx]) for v in net.params.values() for idx in np.ndindex(v.shape)]
-            table.rows.append([it, losses[-1]] + (params if show_params else []))
-        net.apply_update(trace)
-    return table, losses
+            row = [it, loss] + (params if show_params else [])
+            if it in rows_at:
+                table.rows.append(row)
+            net.apply_update(trace)
+    return table, losses, None
 
 
 def closed_form_optimum(spec: NetworkSpec) -> Table | None:

@@ -6,6 +6,8 @@ Conventions (shown to the user in every walkthrough):
 - Losses are written per sample, summed over output components, then reduced over the batch of m
   samples by the batch reduction convention ('mean' by default, or 'sum').
 - Logs are natural logs, clipped: log(max(p, 1e-12)).
+- A weighted sum within its rounding noise of 0 is 0 (`zero_within_rounding`), so z = 0.1 + 0.2 − 0.3
+  sits at the kink of ReLU, where the convention above decides, and is shown as 0.
 """
 from __future__ import annotations
 
@@ -17,6 +19,19 @@ import numpy as np
 from nn_tutor.engine.errors import NNTError
 
 EPS = 1e-12
+UNIT_ROUNDOFF = 2.0 ** -53  # u: the relative error of one float64 operation
+
+
+def zero_within_rounding(total, magnitude, n_terms: int):
+    """`total` = Σ of n_terms products, set to exactly 0 where it cannot be told from 0.
+
+    Rounding error bound of a sum of n products (Higham, Accuracy and Stability, §3.1):
+    |fl(Σ) − Σ| ≤ γ_n·Σ|terms| with γ_n = n·u / (1 − n·u); `magnitude` is Σ|terms|, elementwise.
+    """
+    gamma = n_terms * UNIT_ROUNDOFF / (1.0 - n_terms * UNIT_ROUNDOFF)
+    with np.errstate(invalid="ignore"):  # inf·γ: an overflowing sum stays as it is (and is reported)
+        noise = np.isfinite(total) & (np.abs(total) <= gamma * magnitude)
+    return np.where(noise, 0.0, total)
 
 
 # ---- activations ----------------------------------------------------------------------------------

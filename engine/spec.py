@@ -34,6 +34,10 @@ CONVENTIONS = {
 }
 DEFAULT_CONVENTIONS = {"maxpool_ties": "first", "batch_reduction": "mean"}
 MAX_ELEMENTS = 5_000_000
+# losses that take logs of the outputs: they need outputs in (0, 1), which these activations give
+PROBABILITY_OUTPUTS = {"bce": ("sigmoid", "softmax"), "cross_entropy": ("softmax", "sigmoid")}
+OUTPUT_RANGES = {"linear": "any real number", "relu": "[0, ∞)", "leaky_relu": "any real number",
+                 "tanh": "(−1, 1)", "step": "exactly 0 or 1"}
 
 
 # ---- reading ---------------------------------------------------------------------------------------
@@ -196,6 +200,8 @@ def parse_network(data: dict, loss_override: str | None = None,
         raise NNTError(f"loss '{loss}' needs a target; add e.g. target: {[0] * (out_dim or 1)}")
     if loss in ("bce", "cross_entropy") and y is not None and (np.any(y < 0) or np.any(y > 1)):
         raise NNTError(f"{loss} needs targets between 0 and 1 (probabilities or one-hot); got {y.T.tolist()}")
+    if loss in PROBABILITY_OUTPUTS:
+        _check_probability_output(loss, _output_activation(layers))
 
     lr = lr_override if lr_override is not None else data.get("learning_rate",
                                                               data.get("lr", data.get("eta")))
@@ -221,9 +227,28 @@ def parse_network(data: dict, loss_override: str | None = None,
     classes = data.get("classes") or []
     if not isinstance(classes, list) or (out_dim is not None and classes and len(classes) != out_dim):
         raise NNTError(f"classes must be a list with one name per output ({out_dim}), e.g. classes: [dog, cat]")
+    notes = data.get("notes") or []
+    if not isinstance(notes, list):
+        notes = [notes]
     return NetworkSpec(x, y, layers, loss, lr, momentum, m, image_input, conv,
-                       str(data.get("title", "")), list(data.get("notes") or []),
-                       [str(c) for c in classes])
+                       str(data.get("title", "")), [str(n) for n in notes], [str(c) for c in classes])
+
+
+def _output_activation(layers: list) -> str:
+    """The activation that produces the network's output (pooling and flatten keep its range)."""
+    for layer in reversed(layers):
+        if layer.kind in ("dense", "conv2d", "activation"):
+            return layer.activation
+    return "linear"
+
+
+def _check_probability_output(loss: str, activation: str) -> None:
+    """bce and cross_entropy take ln of the outputs: the last activation must keep them in (0, 1)."""
+    allowed = PROBABILITY_OUTPUTS[loss]
+    if activation not in allowed:
+        raise NNTError(f"{loss} takes probabilities in (0, 1), but the last layer's activation is {activation}, "
+                       f"whose outputs are {OUTPUT_RANGES.get(activation, 'not probabilities')}; make it "
+                       f"activation: {allowed[0]} (or {allowed[1]}), or use a squared-error loss such as half_sse")
 
 
 # ---- layers ------------------------------------------------------------------------------------------

@@ -57,9 +57,12 @@ def _block_network(request):
 
 @pytest.fixture(autouse=True)
 def _no_llm_env(request, monkeypatch, tmp_path):
-    """Tests start offline and with a private data dir unless they configure an LLM themselves."""
+    """Tests start offline, with a private data dir and no config file, unless they set these up."""
     monkeypatch.setenv("NNT_DATA_DIR", str(tmp_path / "nnt-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the user's own config.toml stays out
+    monkeypatch.delenv("NNT_CONFIG", raising=False)
     if request.node.get_closest_marker("live"):
         return
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NNT_MODEL", "NNT_EMBEDDING_MODEL", "NNT_OFFLINE"):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NNT_MODEL", "NNT_EMBEDDING_MODEL", "NNT_OFFLINE",
+                "NNT_TIMEOUT", "NNT_MAX_RETRIES", "NNT_EMBEDDING_MIN_COSINE", "NNT_CONTEXT_TOKENS", "NNT_DEBUG"):
         monkeypatch.delenv(var, raising=False)

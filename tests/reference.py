@@ -8,8 +8,9 @@ import numpy as np
 
 from nn_tutor.engine.kinds import WalkOptions, walk
 from nn_tutor.engine.spec import load_spec
+from nn_tutor.resources import examples_dir
 
-EX = Path(__file__).resolve().parent.parent / "examples"
+EX = Path(str(examples_dir()))  # the examples shipped inside the package (nn_tutor.resources)
 
 
 def run(name: str, **options):

@@ -18,6 +18,7 @@ from nn_tutor.agent.chat_ui import ChatSession
 from nn_tutor.agent.config import load_settings
 from nn_tutor.agent.graph import build_graph
 from nn_tutor.agent.state import TutorContext
+from reference import EX
 from scripted_llm import ScriptedLLM, delay, text, tool_calls
 
 R2 = {"input": [0.5, 0.8], "target": [1],
@@ -229,9 +230,8 @@ def test_asking_for_the_answer_reveals_the_worked_step():
 
 def test_conv_tool_through_the_model():
     from nn_tutor.engine.spec import load_spec
-    from pathlib import Path
 
-    spec = load_spec(Path(__file__).resolve().parent.parent / "examples" / "r3_cnn_edge.yaml")
+    spec = load_spec(EX / "r3_cnn_edge.yaml")
     with ScriptedLLM([tool_calls(("conv_steps", {})), text("The feature map is built by sliding the filter.")]) as llm:
         tutor = Tutor(llm)
         tutor.load(spec)

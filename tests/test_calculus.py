@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,8 +11,9 @@ from nn_tutor.engine.calculus import parse_expression
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.engine.kinds import walk
 from nn_tutor.engine.spec import load_spec
+from reference import EX
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = EX
 
 
 def graph(inputs, nodes, **extra):

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from nn_tutor.agent.cli import main
+from reference import EX
 
 ROOT = Path(__file__).resolve().parents[1]
-R2 = str(ROOT / "examples/r2_two_layer_sigmoid.yaml")
-HW = ROOT / "examples/homework"
+R2 = str(EX / "r2_two_layer_sigmoid.yaml")
+HW = EX / "homework"
 
 
 def run(argv, capsys):

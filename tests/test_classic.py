@@ -1,7 +1,6 @@
 """R11: threshold units, XOR from two layers and the perceptron rule, against hand-derived truth tables and epochs."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,9 @@ from hypothesis import strategies as st
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.engine.kinds import WalkOptions, walk
 from nn_tutor.engine.spec import load_spec
+from reference import EX
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = EX
 
 AND_DATA = [[0, 0, 0], [0, 1, 0], [1, 0, 0], [1, 1, 1]]
 OR_DATA = [[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]]

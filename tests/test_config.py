@@ -95,3 +95,79 @@ def test_doctor_probes_a_live_endpoint(monkeypatch, capsys):
         assert main(["doctor", "--model", "scripted"]) == 0
     out = capsys.readouterr().out
     assert f"ok: {llm.url} answered (model listed)" in out and "model             scripted  [option]" in out
+
+
+# the config file (XDG config dir; conftest points XDG_CONFIG_HOME at an empty folder) -----------------
+
+def _config(tmp_path, monkeypatch, text: str):
+    folder = tmp_path / "xdg" / "nn-tutor"
+    folder.mkdir(parents=True)
+    (folder / "config.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    return folder / "config.toml"
+
+
+def test_precedence_option_over_environment_over_config_file_over_default(tmp_path, monkeypatch):
+    path = _config(tmp_path, monkeypatch, 'model = "from-file"\nbase_url = "http://127.0.0.1:1/v1"\n'
+                                          'timeout = 12\nmax_retries = 4\n')
+    monkeypatch.setenv("NNT_TIMEOUT", "7")
+    s = load_settings(max_retries=0)
+    assert (s.model, s.base_url, s.timeout_s, s.max_retries) == ("from-file", "http://127.0.0.1:1/v1", 7.0, 0)
+    assert s.sources["model"] == f"config {path}" and s.sources["timeout_s"] == "env NNT_TIMEOUT"
+    assert s.sources["max_retries"] == "option" and s.sources["context_tokens"] == "default"
+    assert s.llm_enabled  # the file's base URL turns the LLM on
+    monkeypatch.setenv("NNT_OFFLINE", "yes")
+    assert not load_settings().llm_enabled
+
+
+def test_nnt_config_names_another_file_and_doctor_shows_it(tmp_path, monkeypatch, capsys):
+    from nn_tutor.agent.cli import main
+
+    other = tmp_path / "team.toml"
+    other.write_text('model = "team-model"\noffline = true\n')
+    monkeypatch.setenv("NNT_CONFIG", str(other))
+    assert load_settings().model == "team-model"
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert f"team-model  [config {other}]" in out and f"config file       {other}" in out
+
+
+@pytest.mark.parametrize("text, message", [
+    ("modle = 'x'\n", r"unknown setting\(s\) modle in .*config.toml; known: model"),
+    ("model = \n", "is not valid TOML"),
+    ("timeout = 'soon'\n", r"timeout in .*config.toml must be a number, got 'soon'"),
+    ("max_retries = -2\n", "max_retries in .*config.toml must be at least 0"),
+    ("offline = 'perhaps'\n", "offline in .*config.toml must be true or false"),
+])
+def test_a_broken_config_file_is_one_line_naming_the_key_and_file(tmp_path, monkeypatch, text, message):
+    _config(tmp_path, monkeypatch, text)
+    with pytest.raises(NNTError, match=message):
+        load_settings()
+
+
+def test_context_tokens_default_environment_and_bounds(monkeypatch):
+    assert load_settings().context_tokens == 4096
+    monkeypatch.setenv("NNT_CONTEXT_TOKENS", "8192")
+    assert load_settings().context_tokens == 8192
+    monkeypatch.setenv("NNT_CONTEXT_TOKENS", "lots")
+    with pytest.raises(NNTError, match="NNT_CONTEXT_TOKENS must be a whole number"):
+        load_settings()
+
+
+def test_embedding_settings_follow_the_chat_endpoint(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("NNT_EMBEDDING_MODEL", "nomic-embed-text")
+    monkeypatch.setenv("NNT_MAX_RETRIES", "3")
+    e = load_settings(timeout_s=4).embeddings
+    assert (e.model, e.base_url, e.timeout_s, e.max_retries, e.min_cosine) == \
+        ("nomic-embed-text", "http://127.0.0.1:9/v1", 4.0, 3, None)
+    assert e.cache_dir == tmp_path / "nnt-data"  # the data dir, whether or not NNT_DATA_DIR is set
+    monkeypatch.delenv("NNT_DATA_DIR")
+    assert load_settings().embeddings.cache_dir == load_settings().data_dir != tmp_path / "nnt-data"
+    assert SECRET not in repr(load_settings(api_key=SECRET).embeddings)
+
+
+def test_context_tokens_below_a_usable_window_name_the_variable(monkeypatch):
+    monkeypatch.setenv("NNT_CONTEXT_TOKENS", "512")
+    with pytest.raises(NNTError, match="NNT_CONTEXT_TOKENS must be at least 1024, got '512'"):
+        load_settings()

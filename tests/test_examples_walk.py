@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nn_tutor.agent.cli import main
 from nn_tutor.engine.kinds import WalkOptions, walk
+from reference import EX
 
-EXAMPLES = sorted(p for p in (Path(__file__).resolve().parent.parent / "examples").rglob("*.yaml")
+EXAMPLES = sorted(p for p in EX.rglob("*.yaml")
                   if "homework" not in p.parts)
 
 

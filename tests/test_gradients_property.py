@@ -132,8 +132,8 @@ def test_stable_sigmoid_and_softmax_and_clipped_logs():
     t = walk(bce, WalkOptions())
     # σ(−800) underflows to 0 in float64, but the loss comes from the logit: −ln σ(−800) = 800 + ln(1 + e^−800)
     assert float(t.display("loss")) == 800.0
-    # a pairing without a logit form clips: ½ of nothing here, so use cross-entropy on a linear output
-    clipped = {"input": [1.0], "target": [1], "loss": "cross_entropy",
-               "layers": [{"dense": {"W": [[0.0]], "b": [0.0], "activation": "linear"}}]}
-    # p = 0 is clipped at 1e-12: L = −ln(1e-12) = 12·ln 10
+    # a pairing without a logit form clips: cross-entropy on a sigmoid output that underflows to 0
+    clipped = {"input": [-800.0], "target": [1], "loss": "cross_entropy",
+               "layers": [{"dense": {"W": [[1.0]], "b": [0.0], "activation": "sigmoid"}}]}
+    # p = σ(−800) = 0 in float64, clipped at 1e-12: L = −ln(1e-12) = 12·ln 10
     assert abs(float(walk(clipped, WalkOptions()).display("loss")) - 12 * np.log(10)) < 1e-9

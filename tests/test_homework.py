@@ -3,7 +3,6 @@ notation as students type it, prose skipped, instructions in the text ignored.""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -11,9 +10,10 @@ from hypothesis import given, settings, strategies as st
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.engine.spec import load_spec
 from nn_tutor.tools.homework import check_text, normalise_line
+from reference import EX
 
 
-R2_SPEC = load_spec(Path(__file__).resolve().parents[1] / "examples/r2_two_layer_sigmoid.yaml")
+R2_SPEC = load_spec(EX / "r2_two_layer_sigmoid.yaml")
 
 
 def verdicts(text, spec=None):

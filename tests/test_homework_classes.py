@@ -12,17 +12,16 @@ R5 by hand (examples/r5_dog_cat_softmax_mse.yaml: x = [0.9, 0.2, 0.8, 0.3], the 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
 from nn_tutor.engine.kinds import walk
 from nn_tutor.engine.spec import load_spec
 from nn_tutor.tools.homework import align_name, check_text, normalise_line
+from reference import EX
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = load_spec(ROOT / "examples/r5_dog_cat_softmax_mse.yaml")
-SAMPLE = (ROOT / "examples/homework/r5_class_names.md").read_text(encoding="utf-8")
+SPEC = load_spec(EX / "r5_dog_cat_softmax_mse.yaml")
+SAMPLE = (EX / "homework/r5_class_names.md").read_text(encoding="utf-8")
 
 P_DOG = 1 / (1 + math.exp(-(0.713 - 0.464)))
 P_CAT = 1 - P_DOG

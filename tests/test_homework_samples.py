@@ -4,15 +4,14 @@ Expected values are derived by hand in the comments (R8: x = 1, y = 5, w1 = 2, b
 b2 = 1, η = 0.1; R10: h = relu([0.05 + 0.06 + 0.1, 0.15 + 0.12 + 0.2]) = [0.21, 0.47])."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from nn_tutor.engine.spec import load_spec
 from nn_tutor.tools.homework import check_text
+from reference import EX
 
-ROOT = Path(__file__).resolve().parents[1]
-HW = ROOT / "examples/homework"
+HW = EX / "homework"
 
 
 @pytest.mark.parametrize("work, spec", [
@@ -28,7 +27,7 @@ HW = ROOT / "examples/homework"
 @pytest.mark.parametrize("with_spec", [True, False])
 def test_right_work_passes(work, spec, with_spec):
     report = check_text((HW / work).read_text(encoding="utf-8"),
-                        load_spec(ROOT / "examples" / spec) if with_spec else None)
+                        load_spec(EX / spec) if with_spec else None)
     assert report.ok, [(c.line, c.text, c.expected) for c in report.claims if c.verdict == "wrong"]
     assert report.summary["judged"] >= 8
 
@@ -36,14 +35,14 @@ def test_right_work_passes(work, spec, with_spec):
 def test_matrix_form_outer_products_and_hadamard():
     # δ1 = (W2ᵀ δ2) ⊙ relu′(z1) with δ2 = σ(0.487) − 1 = −0.3806: [0.5, 0.6]·(−0.3806) = [−0.1903, −0.2284]
     text = (HW / "r10_matrix_form.md").read_text(encoding="utf-8")
-    claims = {c.step_id: c for c in check_text(text, load_spec(ROOT / "examples/r10_relu_bce_matrix.yaml")).claims
+    claims = {c.step_id: c for c in check_text(text, load_spec(EX / "r10_relu_bce_matrix.yaml")).claims
               if c.step_id}
     assert claims["L1.delta"].verdict == "correct"
     assert claims["L1.dW"].verdict == "correct"     # δ1 xᵀ = [[−0.0952, −0.0571], [−0.1142, −0.0685]]
 
 
 def test_r8_slips_and_misconceptions_in_plain_text():
-    spec = load_spec(ROOT / "examples/r8_linear_chain.yaml")
+    spec = load_spec(EX / "r8_linear_chain.yaml")
     text = (HW / "r8_linear_chain.txt").read_text(encoding="utf-8")
     text = text.replace("a2 = w2*a1 + b2 = 3*2 + 1 = 7", "a2 = w2*a1 + b2 = 3*2 + 1 = 8")   # slip: 7
     text = text.replace("0.5 * (7 - 5)^2 = 2", "0.5 * (8 - 5)^2 = 4.5")                   # from the slip
@@ -64,7 +63,7 @@ def test_r8_slips_and_misconceptions_in_plain_text():
 def test_messy_work_with_three_mistakes():
     # slip: 0.15·0.5 + 0.2·0.8 + 0.35 = 0.585 (written 0.595); E written without ½;
     # δo written as ŷ − y without σ′ (its value −0.2387 stands on line 14); everything else follows
-    spec = load_spec(ROOT / "examples/r2_two_layer_sigmoid.yaml")
+    spec = load_spec(EX / "r2_two_layer_sigmoid.yaml")
     report = check_text((HW / "r2_messy_wrong.md").read_text(encoding="utf-8"), spec)
     wrong = [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"]
     assert wrong == [(6, "arithmetic_slip"), (11, "missing_half"), (14, "missing_activation_derivative")]
@@ -74,7 +73,7 @@ def test_messy_work_with_three_mistakes():
 
 def test_table_of_values_under_a_header():
     # σ(0.715) = 1/(1 + e^−0.715) = 0.6715; the table says 0.6815 for out_h2
-    spec = load_spec(ROOT / "examples/r2_two_layer_sigmoid.yaml")
+    spec = load_spec(EX / "r2_two_layer_sigmoid.yaml")
     text = (HW / "r2_table.md").read_text(encoding="utf-8")
     report = check_text(text, spec)
     assert report.ok and report.summary["judged"] == 8
@@ -86,7 +85,7 @@ def test_table_of_values_under_a_header():
 def test_softmax_shortcut_sample():
     # with ½Σ(p − y)² the output δ is Jᵀ(p − y), not p − y = 0.5619 − 1 = −0.4381; what follows
     # from −0.4381 (∂L/∂w = −0.4381 × 0.71, the update) is carried, not wrong again
-    spec = load_spec(ROOT / "examples/r5_dog_cat_softmax_mse.yaml")
+    spec = load_spec(EX / "r5_dog_cat_softmax_mse.yaml")
     report = check_text((HW / "r5_softmax_shortcut_wrong.md").read_text(encoding="utf-8"), spec)
     wrong = [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"]
     assert wrong == [(15, "softmax_shortcut_with_squared_loss")]
@@ -96,7 +95,7 @@ def test_softmax_shortcut_sample():
 def test_maxpool_gradient_sent_everywhere_is_named():
     # all four conv outputs tie at 3 × 0.8 − 1 = 1.4; the course rule sends ∂L/∂pool = 0.6·(σ(0.94) − 1)
     # = −0.1685 to the first position only; the student spread it over all four
-    spec = load_spec(ROOT / "examples/r3_cnn_edge.yaml")
+    spec = load_spec(EX / "r3_cnn_edge.yaml")
     report = check_text((HW / "r3_cnn_maxpool_wrong.md").read_text(encoding="utf-8"), spec)
     assert [(c.line, c.misconception) for c in report.claims if c.verdict == "wrong"] == \
         [(17, "maxpool_gradient_spread")]

@@ -2,15 +2,15 @@
 student would (every number rounded to 2, 3 or 4 decimals), checks with zero wrong verdicts."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from nn_tutor.engine.kinds import walk
 from nn_tutor.engine.spec import load_spec
 from nn_tutor.tools.homework import check_text, neuron_name, student_lines, student_walkthrough
+from reference import EX
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("r*.yaml"))
+EXAMPLES = sorted(EX.glob("r*.yaml"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from nn_tutor.engine.errors import NNTError
+from nn_tutor.resources import example_path, knowledge_dir
 from nn_tutor.tools.cards import KNOWLEDGE_DIR, Card, load_cards, parse_card
 from nn_tutor.tools.knowledge import (KnowledgeBase, answer_offline, build_prompt, cited_ids, knowledge_base,
                              retrieve, search)
@@ -33,7 +34,7 @@ def test_at_least_fifty_valid_cards_with_existing_engine_pointers():
         if card.try_command:
             path = card.try_command.split()[-1]
             assert card.try_command.startswith("nnt walk examples/"), card.id
-            assert (ROOT / path).is_file(), f"{card.id}: {path} does not exist"
+            assert example_path(path) is not None, f"{card.id}: {path} does not ship"
 
 
 # one card per topic of the course outline (../shared/reference/concepts.md), at least
@@ -258,17 +259,22 @@ def test_embedding_vectors_are_cached_on_disk(tmp_path):
 
 
 def test_embeddings_are_off_unless_configured(monkeypatch):
-    from nn_tutor.tools.embeddings import embedder_from_env
+    from nn_tutor.agent.config import load_settings
+    from nn_tutor.tools.embeddings import embedder_for
 
-    assert embedder_from_env() == (None, None)
+    assert load_settings().embeddings is None and embedder_for(None) == (None, None)
     monkeypatch.setenv("NNT_EMBEDDING_MODEL", "m")
+    assert load_settings().embeddings is None            # no endpoint configured: still off
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert load_settings().embeddings.model == "m"
+    assert load_settings(offline=True).embeddings is None  # offline means no embeddings either
     monkeypatch.setenv("NNT_EMBEDDING_MIN_COSINE", "high")
     with pytest.raises(NNTError, match="NNT_EMBEDDING_MIN_COSINE"):
-        embedder_from_env()
+        load_settings()
 
 
 def test_knowledge_dir_is_the_shipped_one():
-    assert KNOWLEDGE_DIR == ROOT / "knowledge"
+    assert KNOWLEDGE_DIR == knowledge_dir() and (Path(str(KNOWLEDGE_DIR)) / "rag.md").is_file()
 
 
 # robustness and the cards' own numbers ------------------------------------------------------------
@@ -312,7 +318,8 @@ def test_embeddings_through_an_openai_compatible_endpoint_on_loopback(monkeypatc
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from nn_tutor.tools.embeddings import embedder_from_env
+    from nn_tutor.agent.config import load_settings
+    from nn_tutor.tools.embeddings import embedder_for
 
     toy = _ConceptEmbedder()
     seen = []
@@ -341,7 +348,7 @@ def test_embeddings_through_an_openai_compatible_endpoint_on_loopback(monkeypatc
         monkeypatch.setenv("NNT_EMBEDDING_MODEL", "toy-embed")
         monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
         monkeypatch.setenv("NNT_EMBEDDING_MIN_COSINE", "0.8")
-        embedder, min_cosine = embedder_from_env()
+        embedder, min_cosine = embedder_for(load_settings().embeddings)
         cards = [_card("cars", "car maintenance", "a car needs oil and new tyres"),
                  _card("fruit", "fruit", "an apple a day")]
         found = KnowledgeBase(cards, embedder, min_cosine).retrieve("automobile")

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 from nn_tutor.agent.cli import main
+from reference import EX
 
 pytestmark = [pytest.mark.live,
               pytest.mark.skipif(not os.environ.get("OPENAI_API_KEY"), reason="no OPENAI_API_KEY: live test skipped")]
-R2 = str(Path(__file__).resolve().parent.parent / "examples" / "r2_two_layer_sigmoid.yaml")
+R2 = str(EX / "r2_two_layer_sigmoid.yaml")
 
 
 def test_live_walkthrough_numbers_come_from_the_engine(capsys):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +11,9 @@ from hypothesis import strategies as st
 
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.engine.kinds import walk
+from reference import EX
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "llm"
+EXAMPLES = EX / "llm"
 finite = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
 
 

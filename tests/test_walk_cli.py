@@ -58,7 +58,11 @@ def test_markdown_and_latex_and_out_file(capsys, tmp_path):
     text = md.read_text()
     assert text.startswith("# ") and "## Backpropagation" in text and "```" in text
     _, tex, _ = walk_cli(capsys, R2, "--format", "latex")
-    assert tex.startswith("\\documentclass") and "\\end{document}" in tex and "$\\sigma$" in tex
+    assert tex.startswith("\\documentclass") and "\\end{document}" in tex and tex.isascii()
+    # maths, not escaped text: ∂L/∂W2 as a fraction, W1 as a matrix, σ′ as \sigma
+    assert r"\frac{\partial L}{\partial W_{2}}" in tex
+    assert r"W_{1} &= \begin{bmatrix}0.15 & 0.2 \\ 0.25 & 0.3\end{bmatrix}" in tex
+    assert r"\sigma(z)\cdot(1-\sigma(z))" in tex
 
 
 def test_iterations_table_curve_and_plot(capsys, tmp_path):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from nn_tutor.engine.errors import NNTError
+from nn_tutor.resources import knowledge_dir
 
-KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+KNOWLEDGE_DIR = knowledge_dir()  # the cards shipped inside the package
 BODY_WORDS = (100, 300)  # a card's body is short enough to read in a minute, long enough to teach
 ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -65,16 +67,18 @@ def parse_card(text: str, source: str) -> Card:
                 tuple(str(r) for r in meta.get("related", [])), command)
 
 
-def load_cards(directory: Path = KNOWLEDGE_DIR) -> list[Card]:
+def load_cards(directory: Traversable | Path | str = KNOWLEDGE_DIR) -> list[Card]:
     """Every card in `directory`, sorted by id; ids match file names and related ids exist."""
-    paths = sorted(Path(directory).glob("*.md"))
+    folder = Path(directory) if isinstance(directory, str) else directory
+    paths = sorted((p for p in folder.iterdir() if p.name.endswith(".md")), key=lambda p: p.name)
     if not paths:
         raise NNTError(f"no cards found in {directory}; the knowledge base needs knowledge/*.md files")
     cards = []
     for path in paths:
+        stem = path.name[:-3]
         card = parse_card(path.read_text(encoding="utf-8"), path.name)
-        if card.id != path.stem:
-            raise NNTError(f"{path.name}: id '{card.id}' must match the file name '{path.stem}'")
+        if card.id != stem:
+            raise NNTError(f"{path.name}: id '{card.id}' must match the file name '{stem}'")
         cards.append(card)
     ids = {c.id for c in cards}
     for card in cards:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from nn_tutor.engine.llm_math import bm25_idf
+from nn_tutor.resources import prompt_text
 from nn_tutor.tools.cards import KNOWLEDGE_DIR, Card, load_cards
+from nn_tutor.tools.embeddings import EmbeddingConfig, embedder_for
 from nn_tutor.tools.query_terms import tokenize
 
 K1, B = 1.5, 0.75       # BM25 term saturation and length normalisation (bm25s "lucene" scoring)
@@ -24,7 +25,6 @@ COVERAGE_ALONE = 0.6    # share of the question's idf weight that is enough by i
 STRONG_SCORE = 2.5      # a top BM25 score this high needs only MIN_COVERAGE
 MIN_COVERAGE = 0.3
 RRF_K = 60              # reciprocal rank fusion constant (rank 1 counts 1/61)
-PROMPT_FILE = Path(__file__).resolve().parent.parent / "prompts" / "concept_answer.md"
 NOT_COVERED = ("The course notes I answer from do not cover that, so I will not guess. I can explain "
                "AI and machine learning, neural networks and backpropagation, deep learning, NLP, "
                "large language models and RAG, generative AI, agents and agentic AI.")
@@ -161,17 +161,15 @@ class KnowledgeBase:
 # the tutor's knowledge base ---------------------------------------------------------------------
 
 @lru_cache(maxsize=4)
-def knowledge_base(directory: str = str(KNOWLEDGE_DIR)) -> KnowledgeBase:
-    """The cards in `directory` indexed once per process (with embeddings if configured)."""
-    from nn_tutor.tools.embeddings import embedder_from_env
-
-    embedder, min_cosine = embedder_from_env()
-    return KnowledgeBase(load_cards(Path(directory)), embedder, min_cosine)
+def knowledge_base(embeddings: EmbeddingConfig | None = None) -> KnowledgeBase:
+    """The shipped cards indexed once per process, with embeddings fused in when configured."""
+    embedder, min_cosine = embedder_for(embeddings)
+    return KnowledgeBase(load_cards(KNOWLEDGE_DIR), embedder, min_cosine)
 
 
-def retrieve(query: str, k: int = 3) -> Retrieval:
+def retrieve(query: str, k: int = 3, embeddings: EmbeddingConfig | None = None) -> Retrieval:
     """Search the tutor's cards: the Retrieval with hits, scores and the covered verdict."""
-    return knowledge_base().retrieve(query, k)
+    return knowledge_base(embeddings).retrieve(query, k)
 
 
 def search(query: str, k: int = 3) -> list[Hit]:
@@ -214,12 +212,12 @@ def _lead(card: Card, max_words: int = 90) -> str:
     return lead
 
 
-def answer_offline(query: str, k: int = 3) -> ConceptAnswer:
+def answer_offline(query: str, k: int = 3, embeddings: EmbeddingConfig | None = None) -> ConceptAnswer:
     """An extractive answer: the best card's opening and its most relevant lines, each cited [card-id]."""
-    found = retrieve(query, k)
+    found = retrieve(query, k, embeddings)
     if not found.covered:
         return ConceptAnswer(NOT_COVERED, found.hits, False, found)
-    kb = knowledge_base()
+    kb = knowledge_base(embeddings)
     top = found.hits[0].card
     lead = _lead(top)
     weight = {t: kb.idf.get(t, 0.0) for t in found.terms}
@@ -248,7 +246,7 @@ def answer_offline(query: str, k: int = 3) -> ConceptAnswer:
 def build_prompt(question: str, hits: list[Hit]) -> str:
     """The RAG prompt: the instructions of prompts/concept_answer.md with the question and the cards."""
     cards = "\n\n".join(f"[{h.card.id}] {h.card.title}\n{h.card.body}" for h in hits)
-    template = PROMPT_FILE.read_text(encoding="utf-8")
+    template = prompt_text("concept_answer")
     return template.replace("{cards}", cards or "(no cards matched)").replace("{question}", question)
 
 

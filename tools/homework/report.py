@@ -85,7 +85,10 @@ class Report:
         return {"source": self.source, "claims": [c.to_dict() for c in self.claims],
                 "summary": self.summary, "notes": list(self.notes)}
 
-    # notebooks
+    # a terminal and a notebook show it the way nnt check does
+    def __str__(self) -> str:
+        return render_text(self)
+
     def _repr_markdown_(self) -> str:
         return render_markdown(self)
 

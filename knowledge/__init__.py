@@ -1,0 +1,1 @@
+"""The concept cards, shipped inside the package as `nn_tutor.knowledge` (read through nn_tutor.resources)."""
