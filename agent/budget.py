@@ -1,0 +1,78 @@
+"""Prompt budgets: every prompt is sized to the model's context minus the reply's share.
+
+`estimate_tokens` over-counts on purpose (a prompt the server counts as longer than estimated could
+overflow the context): each digit and each non-ASCII character as a token of its own, as small
+models' tokenizers split them, words by length, punctuation one each. `fit` keeps whole parts by
+priority (instructions and the question first, then cards by rank, then history from the newest)
+and never cuts a part in the middle.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+REPLY_TOKENS = 512       # the most a reply may take (sent as max_tokens)
+MESSAGE_OVERHEAD = 8     # role markers and separators the chat template adds per message
+WORD = re.compile(r"[A-Za-z]+")
+
+
+def estimate_tokens(text: str) -> int:
+    """A count that does not fall below what a small model's tokenizer makes of `text`."""
+    digits = sum(ch.isdigit() for ch in text)
+    foreign = sum(ord(ch) > 127 for ch in text)
+    words = WORD.findall(text)
+    letters = sum(1 + len(w) // 5 for w in words)
+    other = sum(1 for ch in text if not ch.isalnum() and not ch.isspace() and ord(ch) <= 127)
+    return digits + 2 * foreign + letters + other + text.count("\n") // 2
+
+
+def message_tokens(messages: list, tools: list | None = None) -> int:
+    """The estimate for a whole request: every message's text, their overheads, the tool schemas."""
+    total = sum(estimate_tokens(_text(m)) + MESSAGE_OVERHEAD for m in messages)
+    if tools:
+        total += estimate_tokens(json.dumps(tools, ensure_ascii=False)) + 40
+    return total
+
+
+def _text(message) -> str:
+    content = getattr(message, "content", message)
+    text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, default=str)
+    calls = getattr(message, "tool_calls", None)
+    return text + (json.dumps(calls, ensure_ascii=False, default=str) if calls else "")
+
+
+SAFETY = 0.95            # a margin below the context, for the estimate's own error
+
+
+def prompt_limit(settings) -> int:
+    """Tokens a prompt may take: the context minus the reply's share, with a margin."""
+    return int((settings.context_tokens - REPLY_TOKENS) * SAFETY)
+
+
+@dataclass
+class Part:
+    """One piece of a prompt: what it is (shown in /trace when left out), its text, its rank."""
+
+    kind: str
+    text: str
+    priority: int  # lower is kept first
+
+    @property
+    def tokens(self) -> int:
+        return estimate_tokens(self.text)
+
+
+def fit(parts: list[Part], limit: int) -> tuple[list[Part], list[Part]]:
+    """The parts that fit in `limit` tokens, kept whole by priority (in their original order), and
+    those left out."""
+    kept_ids: set[int] = set()
+    used = 0
+    for i in sorted(range(len(parts)), key=lambda i: (parts[i].priority, i)):
+        cost = parts[i].tokens
+        if used + cost <= limit:
+            kept_ids.add(i)
+            used += cost
+    kept = [p for i, p in enumerate(parts) if i in kept_ids]
+    dropped = [p for i, p in enumerate(parts) if i not in kept_ids]
+    return kept, dropped
