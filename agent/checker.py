@@ -11,8 +11,9 @@ import json
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from nn_tutor.agent.grounding import grounding_for, numbers_in
-from nn_tutor.agent.llm import LLMUnavailable, call, chat_model_for, grounded_call, load_prompt, offline_notice
-from nn_tutor.agent.state import context_of, last_user_text, use_llm
+from nn_tutor.agent.budget import estimate_tokens, prompt_limit
+from nn_tutor.agent.llm import LLMUnavailable, call, checked_text, load_prompt, offline_notice
+from nn_tutor.agent.state import answer, context_of, last_user_text, use_llm
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.engine.numfmt import fmt_num
 
@@ -88,7 +89,7 @@ def extract_claims(context, text: str) -> tuple[str, dict[int, int], list[dict]]
     from nn_tutor.tools.schemas import record_claims, tool_definition
 
     messages = [SystemMessage(load_prompt("extract_claims")), HumanMessage(text)]
-    reply = call(chat_model_for(context), messages, [tool_definition(record_claims)], name="extract-claims")
+    reply, entry = call(context, messages, [tool_definition(record_claims)], name="extract-claims")
     claims, dropped = [], []
     written = numbers_in(text)
     for tool_call in reply.tool_calls:
@@ -102,26 +103,38 @@ def extract_claims(context, text: str) -> tuple[str, dict[int, int], list[dict]]
             as_written = any(abs(v - claim.value) <= 1e-9 * max(1.0, abs(v)) for v in written)
             (claims if as_written else dropped).append(claim)
     lines = [f"{c.quantity} = {fmt_num(c.value, 6)}" for c in claims]
-    activity = [{"kind": "tool", "name": "record_claims", "args": {"claims": len(claims) + len(dropped)},
-                 "result": {"kept": lines, "dropped (not in the text)": [c.quantity for c in dropped]}}]
+    activity = [entry, {"kind": "tool", "name": "record_claims", "args": {"claims": len(claims) + len(dropped)},
+                        "result": {"kept": lines, "dropped (not in the text)": [c.quantity for c in dropped]}}]
     return "\n".join(lines), {i: c.line for i, c in enumerate(claims, 1)}, activity
+
+
+VERDICT_FIELDS = ("line", "verdict", "claimed", "expected", "misconception", "hint", "step_id", "rule", "evidence")
+
+
+def verdicts_for_model(claims: list[dict], limit: int) -> list[dict]:
+    """The verdicts the model words, wrong ones first, as many whole verdicts as fit `limit` tokens."""
+    order = sorted(claims, key=lambda c: (c.get("verdict") != "wrong", c.get("line") or 0))
+    kept: list[dict] = []
+    for claim in order:
+        candidate = kept + [{k: claim.get(k) for k in VERDICT_FIELDS if claim.get(k) is not None}]
+        if estimate_tokens(json.dumps(candidate, ensure_ascii=False)) > limit:
+            break
+        kept = candidate
+    return sorted(kept, key=lambda c: c.get("line") or 0)
 
 
 def check(state: dict, runtime) -> dict:
     """Check the homework text of this turn and reply with the verdicts (worded by the LLM if any)."""
     context = context_of(runtime)
-    text = state.get("homework") or last_user_text(state)
+    text = (state.get("turn") or {}).get("homework") or last_user_text(state)
     try:
         report = run_checker(text, state.get("spec"))
     except NNTError as exc:
-        reply = f"I could not read that work: {exc}"
-        return {"reply": reply, "messages": [AIMessage(reply)]}
-    except ImportError:
-        reply = "The homework checker is not available in this build."
-        return {"reply": reply, "messages": [AIMessage(reply)]}
+        return answer(f"I could not read that work: {exc}")
     activity: list[dict] = []
     notices: list[str] = []
-    if use_llm(context, state) and not report.get("claims") and numbers_in(text):
+    llm = use_llm(context, state)
+    if llm and not report.get("claims") and numbers_in(text):
         try:
             lines, line_of, activity = extract_claims(context, text)
             if lines:
@@ -130,22 +143,21 @@ def check(state: dict, runtime) -> dict:
                     claim["line"] = line_of.get(claim.get("line"), claim.get("line"))
         except (LLMUnavailable, NNTError) as exc:
             notices.append(offline_notice(str(exc)))
-            state = {**state, "llm_down": True}
+            llm = False
     table = report_text(report)
     activity.append({"kind": "tool", "name": "check_homework", "args": {"chars": len(text)},
                      "result": {"claims": len(report.get("claims", [])), "summary": report.get("summary")}})
     reply = table
-    if use_llm(context, state) and report.get("claims"):
-        verdicts = [{k: c.get(k) for k in ("line", "verdict", "claimed", "expected", "misconception",
-                                           "hint", "step_id")} for c in report["claims"]]
-        messages = [SystemMessage(load_prompt("word_verdicts")),
+    if llm and report.get("claims"):
+        system = load_prompt("word_verdicts")
+        limit = prompt_limit(context.settings) - estimate_tokens(system) - 60
+        messages = [SystemMessage(system),
                     HumanMessage("Verdicts from the checker (final; word them, never change them):\n"
-                                 + json.dumps(verdicts, ensure_ascii=False))]
+                                 + json.dumps(verdicts_for_model(report["claims"], limit), ensure_ascii=False))]
         grounding = grounding_for([text], [report])
-        words, more, more_notices = grounded_call(context, messages, grounding, "checker")
+        words, more, more_notices = checked_text(context, messages, grounding, "checker")
         notices += more_notices
         activity += more
         if words:
             reply = f"{table}\n\n{words}"
-    return {"reply": reply, "messages": [AIMessage(reply)], "last_report": report,
-            "activity": activity, "notices": notices}
+    return {"last_report": report, **answer(reply, activity=activity, notices=notices)}

@@ -14,6 +14,7 @@ from nn_tutor.engine.errors import NNTError
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_S = 30.0  # seconds one LLM request may take before the turn falls back offline
 DEFAULT_MAX_RETRIES = 1  # bounded retries of a failed request (connection errors, 5xx, 429)
+DEFAULT_CONTEXT_TOKENS = 4096  # the model's context window; every prompt is sized to fit it
 LOCAL_KEY = "not-needed"  # local servers (Ollama, vLLM, llama.cpp, LM Studio) accept any key
 
 
@@ -27,6 +28,7 @@ class Settings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_retries: int = DEFAULT_MAX_RETRIES
     offline: bool = False  # forced offline (--offline or NNT_OFFLINE=1)
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS  # the model's context window (NNT_CONTEXT_TOKENS)
     data_dir: Path = Path(".")
     sources: dict[str, str] = field(default_factory=dict, compare=False)  # field -> option|env|default
 
@@ -50,6 +52,7 @@ class Settings:
             ("API key", key, self.sources.get("api_key", "default")),
             ("timeout", f"{self.timeout_s:g} s", self.sources.get("timeout_s", "default")),
             ("retries", str(self.max_retries), self.sources.get("max_retries", "default")),
+            ("context", f"{self.context_tokens} tokens", self.sources.get("context_tokens", "default")),
             ("data dir", str(self.data_dir), self.sources.get("data_dir", "default")),
         ]
 
@@ -90,7 +93,8 @@ def default_data_dir() -> Path:
 
 def load_settings(model: str | None = None, base_url: str | None = None, api_key: str | None = None,
                   timeout_s: float | None = None, max_retries: int | None = None,
-                  offline: bool | None = None, data_dir: str | Path | None = None) -> Settings:
+                  offline: bool | None = None, data_dir: str | Path | None = None,
+                  context_tokens: int | None = None) -> Settings:
     """Resolve every setting: explicit argument > environment variable > default."""
     sources: dict[str, str] = {}
     model = _pick("model", model, "NNT_MODEL", DEFAULT_MODEL, sources)
@@ -100,6 +104,8 @@ def load_settings(model: str | None = None, base_url: str | None = None, api_key
                                             sources), float, 0.1)
     retries = _number("NNT_MAX_RETRIES", _pick("max_retries", max_retries, "NNT_MAX_RETRIES",
                                                 DEFAULT_MAX_RETRIES, sources), int, 0)
+    context = _number("NNT_CONTEXT_TOKENS", _pick("context_tokens", context_tokens, "NNT_CONTEXT_TOKENS",
+                                                  DEFAULT_CONTEXT_TOKENS, sources), int, 1024)
     forced = _pick("offline", offline, "NNT_OFFLINE", False, sources)
     if isinstance(forced, str):
         forced = forced.lower() in ("1", "true", "yes", "on")
@@ -111,4 +117,5 @@ def load_settings(model: str | None = None, base_url: str | None = None, api_key
         folder = default_data_dir()
     return Settings(model=str(model), base_url=(base_url or None), api_key=(api_key or None),
                     timeout_s=timeout, max_retries=retries, offline=bool(forced), data_dir=folder,
+                    context_tokens=context,
                     sources=sources)

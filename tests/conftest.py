@@ -61,5 +61,6 @@ def _no_llm_env(request, monkeypatch, tmp_path):
     monkeypatch.setenv("NNT_DATA_DIR", str(tmp_path / "nnt-data"))
     if request.node.get_closest_marker("live"):
         return
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NNT_MODEL", "NNT_EMBEDDING_MODEL", "NNT_OFFLINE"):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NNT_MODEL", "NNT_EMBEDDING_MODEL", "NNT_OFFLINE",
+                "NNT_CONTEXT_TOKENS"):
         monkeypatch.delenv(var, raising=False)

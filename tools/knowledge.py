@@ -214,35 +214,58 @@ def _lead(card: Card, max_words: int = 90) -> str:
     return lead
 
 
+def _card_extract(card: Card, terms: list[str], sentences: int = 3) -> list[str]:
+    """A card's opening and its `sentences` most relevant lines for these terms, each cited [card-id]."""
+    kb = knowledge_base()
+    lead = _lead(card)
+    weight = {t: kb.idf.get(t, 0.0) for t in terms}
+
+    def relevance(unit: str) -> float:
+        return sum(weight.get(t, 0.0) for t in set(tokenize(unit)))
+
+    units = _units(card)
+    flat_lead = " ".join(lead.split())
+    rest = [i for i, u in enumerate(units)                  # a lead-in ending in ':' needs its list
+            if " ".join(u.split()) not in flat_lead and not u.endswith(":")]
+    best = sorted((i for i in rest if relevance(units[i]) > 0),
+                  key=lambda i: relevance(units[i]), reverse=True)[:sentences]
+    # a short sentence is often a topic sentence: bring the sentence that supports it along
+    chosen = sorted(set(best) | {i + 1 for i in best if len(units[i].split()) < 20 and i + 1 in rest})
+    parts = [f"**{card.title}** [{card.id}]", f"{lead} [{card.id}]"]
+    parts += [f"{units[i]} [{card.id}]" for i in chosen]
+    if card.try_command:
+        parts.append(f"Try it in the engine: `{card.try_command}`")
+    return parts
+
+
 def answer_offline(query: str, k: int = 3) -> ConceptAnswer:
     """An extractive answer: the best card's opening and its most relevant lines, each cited [card-id]."""
     found = retrieve(query, k)
     if not found.covered:
         return ConceptAnswer(NOT_COVERED, found.hits, False, found)
-    kb = knowledge_base()
-    top = found.hits[0].card
-    lead = _lead(top)
-    weight = {t: kb.idf.get(t, 0.0) for t in found.terms}
-
-    def relevance(unit: str) -> float:
-        return sum(weight.get(t, 0.0) for t in set(tokenize(unit)))
-
-    units = _units(top)
-    flat_lead = " ".join(lead.split())
-    rest = [i for i, u in enumerate(units)                  # a lead-in ending in ':' needs its list
-            if " ".join(u.split()) not in flat_lead and not u.endswith(":")]
-    best = sorted((i for i in rest if relevance(units[i]) > 0),
-                  key=lambda i: relevance(units[i]), reverse=True)[:3]
-    # a short sentence is often a topic sentence: bring the sentence that supports it along
-    chosen = sorted(set(best) | {i + 1 for i in best if len(units[i].split()) < 20 and i + 1 in rest})
-    parts = [f"**{top.title}** [{top.id}]", f"{lead} [{top.id}]"]
-    parts += [f"{units[i]} [{top.id}]" for i in chosen]
+    parts = _card_extract(found.hits[0].card, found.terms)
     others = [h.card for h in found.hits[1:]]
     if others:
-        parts.append("Related: " + "; ".join(f"{c.title} [{c.id}]" for c in others))
-    if top.try_command:
-        parts.append(f"Try it in the engine: `{top.try_command}`")
+        parts.insert(-1 if found.hits[0].card.try_command else len(parts),
+                     "Related: " + "; ".join(f"{c.title} [{c.id}]" for c in others))
     return ConceptAnswer("\n\n".join(parts), found.hits, True, found)
+
+
+def answer_compare(query: str, sides: list[str]) -> ConceptAnswer:
+    """A comparison ("RAG vs fine-tuning"): each side retrieved on its own and both answered, side by side."""
+    searches = [retrieve(side, 2) for side in sides]
+    tops = [r.hits[0] for r in searches if r.covered and r.hits]
+    if len({h.card.id for h in tops}) < 2:  # one card covers both, or a side is not covered: one search
+        return answer_offline(query)
+    hits = list({h.card.id: h for h in tops + [h for r in searches for h in r.hits[1:]]}.values())[:4]
+    terms = list(dict.fromkeys(t for r in searches for t in r.terms))
+    reason = "; ".join(f"“{side}”: {r.reason}" for side, r in zip(sides, searches))
+    found = Retrieval(query, terms, hits, True, min(r.coverage for r in searches), f"a comparison, each side "
+                      f"searched on its own: {reason}")
+    parts = [f"**{' vs '.join(sides)}**: the course cards on each side."]
+    for side, r in zip(sides, searches):
+        parts += _card_extract(r.hits[0].card, r.terms, sentences=2)
+    return ConceptAnswer("\n\n".join(parts), hits, True, found)
 
 
 def build_prompt(question: str, hits: list[Hit]) -> str:
