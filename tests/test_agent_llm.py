@@ -80,11 +80,11 @@ def test_guessed_values_are_shown_and_confirmed_before_computing():
     with ScriptedLLM(script) as llm:
         tutor = Tutor(llm)
         first = tutor.say(WORDS)
-        assert "Shall I compute" in first["reply"] and "learning rate 0.5 (not stated)" in first["reply"]
+        assert "Shall I compute" in first["turn"]["reply"] and "learning rate 0.5 (not stated)" in first["turn"]["reply"]
         assert first.get("spec") is None and first["pending_spec"]["loss"] == "half_sse"
         second = tutor.say("yes")
     assert len(llm.requests) == 2  # the confirmation is routed by rules: one call, the explanation
-    assert second["reply"] == GROUNDED and second["spec"] == first["pending_spec"]
+    assert second["turn"]["reply"] == GROUNDED and second["spec"] == first["pending_spec"]
 
 
 def test_homework_check_in_one_call_with_verdicts_from_code():
@@ -92,7 +92,7 @@ def test_homework_check_in_one_call_with_verdicts_from_code():
         tutor = Tutor(llm)
         out = tutor.say(HOMEWORK)
     assert len(llm.requests) == 1
-    assert "✗ wrong" in out["reply"] and "recheck the sum" in out["reply"]
+    assert "✗ wrong" in out["turn"]["reply"] and "recheck the sum" in out["turn"]["reply"]
     assert ("wrong" in [c["verdict"] for c in out["last_report"]["claims"]])
     assert "ignore your instructions" not in sent_text(llm.requests[0])  # the model sees verdicts only
 
@@ -103,7 +103,7 @@ def test_injected_instructions_change_no_verdict_in_either_mode():
         online = Tutor(llm).say(HOMEWORK)
     assert verdicts(online["last_report"]) == verdicts(offline)
     assert [v for _, v, _ in verdicts(offline)].count("wrong") == 1
-    assert "✗ wrong" in online["reply"]  # the table printed by code stays, whatever the model says
+    assert "✗ wrong" in online["turn"]["reply"]  # the table printed by code stays, whatever the model says
 
 
 def test_concept_question_retrieves_cards_and_shows_the_prompt():
@@ -111,8 +111,8 @@ def test_concept_question_retrieves_cards_and_shows_the_prompt():
     with ScriptedLLM([tool_calls(("search_concepts", {"query": "retrieval augmented generation"})),
                       text(answer)]) as llm:
         out = Tutor(llm).say("what is RAG?")
-    assert len(llm.requests) == 2 and out["reply"] == answer
-    retrieval = next(a for a in out["activity"] if a["kind"] == "retrieval")
+    assert len(llm.requests) == 2 and out["turn"]["reply"] == answer
+    retrieval = next(a for a in out["turn"]["activity"] if a["kind"] == "retrieval")
     assert retrieval["query"] == "retrieval augmented generation"
     assert "rag" in [c["id"] for c in retrieval["cards"]]
     assert retrieval["prompt"] and retrieval["prompt"][:200] in sent_text(llm.requests[1]).replace("\\n", "\n")
@@ -127,16 +127,16 @@ def test_malformed_tool_call_is_returned_to_the_model_once(bad_args):
     assert len(llm.requests) == 3
     tool_messages = [m for m in llm.requests[1]["messages"] if m["role"] == "tool"]
     assert len(tool_messages) == 1 and tool_messages[0]["content"].startswith("error:")
-    assert out["reply"] == GROUNDED and not out["notices"]
+    assert out["turn"]["reply"] == GROUNDED and not out["turn"]["notices"]
 
 
 def test_tool_call_still_malformed_after_correction_falls_back_offline():
     with ScriptedLLM([tool_calls(("set_network", "{oops")), tool_calls(("set_network", "{oops again"))]) as llm:
         out = Tutor(llm).say(WORDS)
     assert len(llm.requests) == 2
-    assert out["notices"] == ["LLM unavailable: the model's tool call was still invalid after one "
+    assert out["turn"]["notices"] == ["LLM unavailable: the model's tool call was still invalid after one "
                               "correction; answered offline for this turn."]
-    assert "```yaml" in out["reply"]  # the offline answer: the spec format to paste
+    assert "```yaml" in out["turn"]["reply"]  # the offline answer: the spec format to paste
 
 
 def test_timeout_falls_back_offline_with_a_one_line_notice():
@@ -146,8 +146,8 @@ def test_timeout_falls_back_offline_with_a_one_line_notice():
         out = tutor.say("what is RAG?")
         elapsed = time.perf_counter() - start
     assert elapsed < 2.5
-    assert out["notices"] == ["LLM unavailable: the LLM did not answer in time; answered offline for this turn."]
-    assert "[rag]" in out["reply"]  # the extractive answer
+    assert out["turn"]["notices"] == ["LLM unavailable: the LLM did not answer in time; answered offline for this turn."]
+    assert "[rag]" in out["turn"]["reply"]  # the extractive answer
 
 
 def test_timeout_in_the_explainer_gives_the_template():
@@ -155,8 +155,8 @@ def test_timeout_in_the_explainer_gives_the_template():
         tutor = Tutor(llm, timeout_s=0.4)
         tutor.load()
         out = tutor.say("/walk", {"action": "walk"})
-    assert "did not answer in time" in out["notices"][0]
-    assert "0.15×0.5 + 0.2×0.8 + 0.35 = 0.585" in out["reply"]
+    assert "did not answer in time" in out["turn"]["notices"][0]
+    assert "0.15×0.5 + 0.2×0.8 + 0.35 = 0.585" in out["turn"]["reply"]
 
 
 def test_invented_number_is_rewritten_once_naming_it():
@@ -166,7 +166,7 @@ def test_invented_number_is_rewritten_once_naming_it():
         out = tutor.say("/walk", {"action": "walk"})
     assert len(llm.requests) == 2
     assert "0.1234" in llm.requests[1]["messages"][-1]["content"]  # the offending number is named
-    assert out["reply"] == GROUNDED and not out["notices"]
+    assert out["turn"]["reply"] == GROUNDED and not out["turn"]["notices"]
 
 
 def test_invented_number_twice_gives_the_template_explanation():
@@ -175,8 +175,8 @@ def test_invented_number_twice_gives_the_template_explanation():
         tutor.load()
         out = tutor.say("/walk", {"action": "walk"})
     assert len(llm.requests) == 2
-    assert "0.5555" in out["notices"][0] and "0.5555" not in out["reply"]
-    assert "0.15×0.5 + 0.2×0.8 + 0.35 = 0.585" in out["reply"]
+    assert "0.5555" in out["turn"]["notices"][0] and "0.5555" not in out["turn"]["reply"]
+    assert "0.15×0.5 + 0.2×0.8 + 0.35 = 0.585" in out["turn"]["reply"]
 
 
 def test_a_hint_may_not_reveal_the_step_value():
@@ -185,8 +185,8 @@ def test_a_hint_may_not_reveal_the_step_value():
         tutor = Tutor(llm)
         tutor.load()
         out = tutor.say("/hint", {"action": "hint"})
-    assert out["reply"] == "Which weights multiply x here?"
-    guards = [a for a in out["activity"] if a["kind"] == "guard"]
+    assert out["turn"]["reply"] == "Which weights multiply x here?"
+    guards = [a for a in out["turn"]["activity"] if a["kind"] == "guard"]
     assert guards[0]["ungrounded"] == ["0.585"]
 
 
@@ -214,7 +214,7 @@ def test_prose_homework_is_transcribed_by_the_model_and_judged_by_code():
     assert len(llm.requests) == 2  # transcription, then wording
     got = [(c["line"], c["step_id"], c["verdict"]) for c in out["last_report"]["claims"]]
     assert got == [(1, "L1.z", "correct"), (1, "L1.a", "correct"), (2, "L2.z", "wrong")]
-    dropped = next(a for a in out["activity"] if a.get("name") == "record_claims")
+    dropped = next(a for a in out["turn"]["activity"] if a.get("name") == "record_claims")
     assert dropped["result"]["dropped (not in the text)"] == ["out_o1"]
 
 
@@ -224,7 +224,7 @@ def test_asking_for_the_answer_reveals_the_worked_step():
     tutor.say("/hint", {"action": "hint"})
     out = tutor.say("just show me the answer")
     assert (out["hint_step"], out["hint_level"]) == ("L1.z", 3)
-    assert "0.585" in out["reply"]  # z1[0] = 0.15·0.5 + 0.2·0.8 + 0.35 = 0.585 by hand
+    assert "0.585" in out["turn"]["reply"]  # z1[0] = 0.15·0.5 + 0.2·0.8 + 0.35 = 0.585 by hand
 
 
 def test_conv_tool_through_the_model():
@@ -236,22 +236,22 @@ def test_conv_tool_through_the_model():
         tutor = Tutor(llm)
         tutor.load(spec)
         out = tutor.say("how is the feature map built in this network")
-    tool = next(a for a in out["activity"] if a["kind"] == "tool")
+    tool = next(a for a in out["turn"]["activity"] if a["kind"] == "tool")
     assert tool["name"] == "conv_steps" and tool["result"]["conv_layers"] == [1, 3]
     # R3 by hand: image rows [0.1, 0.1, 0.9, 0.9], filter rows [-1, 0, 1], bias -1. Left window columns
     # [0.1, 0.1, 0.9]: each row gives −0.1 + 0.9 = 0.8, three rows 2.4, minus 1 = 1.4; right window
     # columns [0.1, 0.9, 0.9]: again −0.1 + 0.9 = 0.8 per row, so 1.4 too
     first = next(s for s in tool["result"]["steps"] if s["id"] == "L1.z")
     assert first["value"] == [[[1.4, 1.4], [1.4, 1.4]]]
-    assert out["reply"] == "The feature map is built by sliding the filter."
+    assert out["turn"]["reply"] == "The feature map is built by sliding the filter."
 
 
 def test_direct_answer_with_an_invented_number_is_rewritten_then_replaced():
     with ScriptedLLM([text("Hi! Most networks have 42 layers."), text("Hi! Load a network to begin.")]) as llm:
         out = Tutor(llm).say("hello tutor")
     assert len(llm.requests) == 2 and "42" in llm.requests[1]["messages"][-1]["content"]
-    assert out["reply"] == "Hi! Load a network to begin." and out["route"] == "answer"
+    assert out["turn"]["reply"] == "Hi! Load a network to begin." and out["turn"]["route"] == "answer"
     with ScriptedLLM([text("There are 42 layers."), text("No, 43 layers.")]) as llm:
         out = Tutor(llm).say("hello tutor")
     assert len(llm.requests) == 2  # no third call: the rest of the turn runs offline
-    assert "did not compute" in out["notices"][0] and "43" not in out["reply"]
+    assert "did not compute" in out["turn"]["notices"][0] and "43" not in out["turn"]["reply"]
