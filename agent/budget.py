@@ -50,6 +50,14 @@ def prompt_limit(settings) -> int:
     return int((settings.context_tokens - REPLY_TOKENS) * SAFETY)
 
 
+REWRITE_ROOM = REPLY_TOKENS + 150  # a checked text's one rewrite adds its draft and the instruction
+
+
+def first_prompt_limit(settings) -> int:
+    """Tokens the first prompt of a checked text may take, leaving room for its one rewrite."""
+    return prompt_limit(settings) - REWRITE_ROOM
+
+
 @dataclass
 class Part:
     """One piece of a prompt: what it is (shown in /trace when left out), its text, its rank."""

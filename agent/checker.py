@@ -11,7 +11,7 @@ import json
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from nn_tutor.agent.grounding import grounding_for, numbers_in
-from nn_tutor.agent.budget import estimate_tokens, prompt_limit
+from nn_tutor.agent.budget import estimate_tokens, first_prompt_limit
 from nn_tutor.agent.llm import LLMUnavailable, call, checked_text, load_prompt, offline_notice
 from nn_tutor.agent.state import answer, context_of, last_user_text, use_llm
 from nn_tutor.engine.errors import NNTError
@@ -150,7 +150,7 @@ def check(state: dict, runtime) -> dict:
     reply = table
     if llm and report.get("claims"):
         system = load_prompt("word_verdicts")
-        limit = prompt_limit(context.settings) - estimate_tokens(system) - 60
+        limit = first_prompt_limit(context.settings) - estimate_tokens(system) - 60
         messages = [SystemMessage(system),
                     HumanMessage("Verdicts from the checker (final; word them, never change them):\n"
                                  + json.dumps(verdicts_for_model(report["claims"], limit), ensure_ascii=False))]

@@ -15,7 +15,7 @@ import re
 
 from langchain_core.messages import HumanMessage
 
-from nn_tutor.agent.budget import estimate_tokens, prompt_limit
+from nn_tutor.agent.budget import estimate_tokens, first_prompt_limit
 from nn_tutor.agent.grounding import grounding_for
 from nn_tutor.agent.llm import checked_text
 from nn_tutor.agent.state import answer, context_of, last_user_text, use_llm
@@ -94,7 +94,7 @@ def answer_concept(state: dict, runtime) -> dict:
 
 def budgeted_prompt(context, question: str, hits: list, build_prompt) -> tuple[list, str, list[str]]:
     """The RAG prompt with as many whole cards as fit the budget (best-ranked first), and those left out."""
-    limit = prompt_limit(context.settings)
+    limit = first_prompt_limit(context.settings)
     kept = list(hits)
     while kept and estimate_tokens(build_prompt(question, kept)) > limit:
         kept.pop()

@@ -17,7 +17,7 @@ from typing import Literal, TypedDict
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 
-from nn_tutor.agent.budget import Part, estimate_tokens, fit, prompt_limit
+from nn_tutor.agent.budget import Part, estimate_tokens, first_prompt_limit, fit
 from nn_tutor.agent.grounding import grounding_for
 from nn_tutor.agent.llm import checked_text, load_prompt
 from nn_tutor.agent.names import Focus
@@ -230,7 +230,7 @@ def word(state: ExplainerState, runtime) -> dict:
     system = load_prompt("explain")
     head = f"Level: {level}.\nThe student said: {question or '(slash command)'}\n\nEngine results (the only " \
            f"numbers you may use):\n\n"
-    limit = prompt_limit(context.settings) - estimate_tokens(system + head) - 40
+    limit = first_prompt_limit(context.settings) - estimate_tokens(system + head) - 40
     excerpt, left_out = excerpt_of(state["template"], limit)
     messages = [SystemMessage(system), HumanMessage(head + excerpt)]
     if mode == "hint":  # a hint may use only what its rung shows, never the step's value

@@ -10,7 +10,7 @@ import json
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from nn_tutor.agent.budget import estimate_tokens, prompt_limit
+from nn_tutor.agent.budget import estimate_tokens, first_prompt_limit
 from nn_tutor.agent.checker import verdicts_for_model
 from nn_tutor.agent.grounding import grounding_for
 from nn_tutor.agent.llm import checked_text, load_prompt
@@ -60,7 +60,7 @@ def explain_report(state: dict, runtime) -> dict:
         return answer(template)
     system = load_prompt("word_verdicts")
     question = last_user_text(state)
-    limit = prompt_limit(context.settings) - estimate_tokens(system + question) - 60
+    limit = first_prompt_limit(context.settings) - estimate_tokens(system + question) - 60
     messages = [SystemMessage(system), HumanMessage(
         f"The student asks: {question}\nVerdicts from the checker (final):\n"
         + json.dumps(verdicts_for_model(asked, limit), ensure_ascii=False))]
