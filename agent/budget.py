@@ -1,37 +1,45 @@
 """Prompt budgets: every prompt is sized to the model's context minus the reply's share.
 
 `estimate_tokens` over-counts on purpose (a prompt the server counts as longer than estimated could
-overflow the context): each digit and each non-ASCII character as a token of its own, as small
-models' tokenizers split them, words by length, punctuation one each. `fit` keeps whole parts by
-priority (instructions and the question first, then cards by rank, then history from the newest)
-and never cuts a part in the middle.
+overflow the context): each ASCII digit, a space before one, and each punctuation mark as a token of
+its own; each non-ASCII character as one token per UTF-8 byte (a byte-level tokenizer never needs
+more); words by length; and the characters a chat template may HTML-escape at their escaped length
+(llama.cpp's `chatml-function-calling` template renders `"` as `&#34;`, five tokens for SmolLM2).
+`fit` keeps whole parts by priority (instructions and the question first, then cards by rank, then
+history from the newest) and never cuts a part in the middle.
 """
 from __future__ import annotations
 
 import json
 import re
+import string
 from dataclasses import dataclass
 
 REPLY_TOKENS = 512       # the most a reply may take (sent as max_tokens)
 MESSAGE_OVERHEAD = 8     # role markers and separators the chat template adds per message
+TOOLS_OVERHEAD = 200     # the template's own words around the tool schemas (llama.cpp's: about 150)
 WORD = re.compile(r"[A-Za-z]+")
+DIGITS = frozenset(string.digits)
+SPACE_BEFORE_DIGIT = re.compile(r"[ \t](?=[0-9])")  # " 0.5": the space is a token of its own
+PUNCTUATION = frozenset(string.punctuation)
+ESCAPED = {'"': 5, "'": 5, "&": 3, "<": 3, ">": 3}  # &#34; &#39; &amp; &lt; &gt; as a template may render them
 
 
-def estimate_tokens(text: str) -> int:
-    """A count that does not fall below what a small model's tokenizer makes of `text`."""
-    digits = sum(ch.isdigit() for ch in text)
-    foreign = sum(ord(ch) > 127 for ch in text)
-    words = WORD.findall(text)
-    letters = sum(1 + len(w) // 5 for w in words)
-    other = sum(1 for ch in text if not ch.isalnum() and not ch.isspace() and ord(ch) <= 127)
-    return digits + 2 * foreign + letters + other + text.count("\n") // 2
+def estimate_tokens(text: str, escaped: bool = True) -> int:
+    """A count that does not fall below what a small model's tokenizer makes of `text` (`escaped`:
+    as message text, which a template may HTML-escape; tool schemas are rendered as JSON)."""
+    digits = sum(ch in DIGITS for ch in text) + len(SPACE_BEFORE_DIGIT.findall(text))
+    foreign = sum(len(ch.encode("utf-8")) for ch in text if ord(ch) > 127)
+    words = sum(1 + len(w) // 5 for w in WORD.findall(text))
+    marks = sum((ESCAPED.get(ch, 1) if escaped else 1) for ch in text if ch in PUNCTUATION)
+    return digits + foreign + words + marks + text.count("\n") // 2
 
 
 def message_tokens(messages: list, tools: list | None = None) -> int:
     """The estimate for a whole request: every message's text, their overheads, the tool schemas."""
     total = sum(estimate_tokens(_text(m)) + MESSAGE_OVERHEAD for m in messages)
     if tools:
-        total += estimate_tokens(json.dumps(tools, ensure_ascii=False)) + 40
+        total += estimate_tokens(json.dumps(tools, ensure_ascii=False), escaped=False) + TOOLS_OVERHEAD
     return total
 
 

@@ -108,19 +108,29 @@ def extract_claims(context, text: str) -> tuple[str, dict[int, int], list[dict]]
     return "\n".join(lines), {i: c.line for i, c in enumerate(claims, 1)}, activity
 
 
-VERDICT_FIELDS = ("line", "verdict", "claimed", "expected", "misconception", "hint", "step_id", "rule", "evidence")
+VERDICT_FIELDS = ("claimed", "expected", "misconception", "hint", "step_id", "rule", "evidence")
 
 
-def verdicts_for_model(claims: list[dict], limit: int) -> list[dict]:
-    """The verdicts the model words, wrong ones first, as many whole verdicts as fit `limit` tokens."""
+def verdict_line(claim: dict) -> str:
+    """One verdict as a line of plain text for the model: 'line 2: wrong; claimed 0.057; expected 0.0285; ...'
+    (plain text, not JSON: fewer tokens, and nothing a chat template escapes)."""
+    fields = [f"{k.replace('_', ' ')} {_num(claim[k])}" for k in VERDICT_FIELDS if claim.get(k) is not None]
+    return "; ".join([f"line {claim.get('line')}: {claim.get('verdict')}"] + fields)
+
+
+def verdict_lines(claims: list[dict], limit: int) -> str:
+    """The verdicts the model words, wrong ones first, as many whole lines as fit `limit` tokens, in
+    line order."""
     order = sorted(claims, key=lambda c: (c.get("verdict") != "wrong", c.get("line") or 0))
     kept: list[dict] = []
+    used = 0
     for claim in order:
-        candidate = kept + [{k: claim.get(k) for k in VERDICT_FIELDS if claim.get(k) is not None}]
-        if estimate_tokens(json.dumps(candidate, ensure_ascii=False)) > limit:
+        cost = estimate_tokens(verdict_line(claim)) + 1
+        if used + cost > limit:
             break
-        kept = candidate
-    return sorted(kept, key=lambda c: c.get("line") or 0)
+        kept.append(claim)
+        used += cost
+    return "\n".join(verdict_line(c) for c in sorted(kept, key=lambda c: c.get("line") or 0))
 
 
 def check(state: dict, runtime) -> dict:
@@ -153,7 +163,7 @@ def check(state: dict, runtime) -> dict:
         limit = first_prompt_limit(context.settings) - estimate_tokens(system) - 60
         messages = [SystemMessage(system),
                     HumanMessage("Verdicts from the checker (final; word them, never change them):\n"
-                                 + json.dumps(verdicts_for_model(report["claims"], limit), ensure_ascii=False))]
+                                 + verdict_lines(report["claims"], limit))]
         grounding = grounding_for([text], [report])
         words, more, more_notices = checked_text(context, messages, grounding, "checker")
         notices += more_notices

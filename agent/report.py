@@ -6,12 +6,10 @@ retrieval. With an LLM the same facts are worded by the model under the shared g
 """
 from __future__ import annotations
 
-import json
-
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from nn_tutor.agent.budget import estimate_tokens, first_prompt_limit
-from nn_tutor.agent.checker import verdicts_for_model
+from nn_tutor.agent.checker import verdict_lines
 from nn_tutor.agent.grounding import grounding_for
 from nn_tutor.agent.llm import checked_text, load_prompt
 from nn_tutor.agent.state import answer, context_of, last_user_text, use_llm
@@ -63,6 +61,6 @@ def explain_report(state: dict, runtime) -> dict:
     limit = first_prompt_limit(context.settings) - estimate_tokens(system + question) - 60
     messages = [SystemMessage(system), HumanMessage(
         f"The student asks: {question}\nVerdicts from the checker (final):\n"
-        + json.dumps(verdicts_for_model(asked, limit), ensure_ascii=False))]
+        + verdict_lines(asked, limit))]
     words, activity, notices = checked_text(context, messages, grounding_for([question], [report]), "report")
     return answer(f"{words}\n\n{template}" if words else template, activity=activity, notices=notices)
