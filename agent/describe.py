@@ -14,12 +14,13 @@ import yaml
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import ValidationError
 
-from nn_tutor.agent.grounding import Grounding, numbers_in, values_in
+from nn_tutor.agent.grounding import numbers_in, values_in
 from nn_tutor.agent.llm import LLMUnavailable, call, load_prompt, offline_notice
 from nn_tutor.agent.state import answer, context_of, last_user_text, use_llm
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.tools.described import TEMPLATE, Reading, read_network
 from nn_tutor.tools.described.assemble import DEFAULT_LEARNING_RATE
+from nn_tutor.tools.described.facts import read_facts
 from nn_tutor.tools.engine_tools import validate_spec
 from nn_tutor.tools.schemas import set_network, tool_definition
 
@@ -62,7 +63,9 @@ def _model_reading(context, text: str) -> tuple[dict | None, list[str], list[dic
     reply, entry = call(context, messages, [tool_definition(set_network)], name="describe", force="set_network")
     activity = [entry]
     calls = [c for c in reply.tool_calls if c["name"] == "set_network"]
-    verdict, spec, guesses = "no set_network call came back", None, []
+    broken = [c for c in getattr(reply, "invalid_tool_calls", None) or [] if c.get("name") == "set_network"]
+    verdict = "the set_network call was not valid JSON" if broken else "no set_network call came back"
+    spec, guesses = None, []
     if calls:
         try:
             parsed = set_network.model_validate(calls[0]["args"])
@@ -78,24 +81,34 @@ def _model_reading(context, text: str) -> tuple[dict | None, list[str], list[dic
             verdict, spec = f"not a valid set_network call ({exc.error_count()} errors)", None
         except NNTError as exc:
             verdict, spec = f"the engine cannot compute it: {exc}", None
-    activity.append({"kind": "tool", "name": "set_network (model)", "args": calls[0]["args"] if calls else {},
+    args = calls[0]["args"] if calls else {"unparsed": broken[0].get("args")} if broken else {}
+    activity.append({"kind": "tool", "name": "set_network (model)", "args": args,
                      "result": {"accepted": spec is not None, "why": verdict}})
     return spec, guesses, activity
 
 
 def ungrounded_numbers(spec: dict, text: str) -> list[str]:
-    """Numbers of a spec that the student's text does not state (the default learning rate aside)."""
-    grounding = Grounding(numbers_in(text))
+    """Numbers of a spec that the student's text does not state, exactly as written (0, the default
+    bias, aside). Stricter than the prose guard: no rounding, and a small integer counts only if the
+    text has it. The learning rate must be the one the text states (the reader finds it), or the
+    default when it states none."""
+    written = numbers_in(text)
     numbers = values_in({k: v for k, v in spec.items() if k != "learning_rate"})
-    if spec.get("learning_rate") != DEFAULT_LEARNING_RATE:
-        numbers.append(spec.get("learning_rate"))
-    bad = [f"{v:g}" for v in numbers if not (v == 0 or grounding.is_grounded(f"{v:g}"))]
+    bad = [f"{v:g}" for v in numbers
+           if v != 0 and not any(abs(v - w) <= 1e-12 * max(1.0, abs(w)) for w in written)]
+    rate = spec.get("learning_rate")
+    if rate != (stated_rate(text) or DEFAULT_LEARNING_RATE):
+        bad.append(f"{rate:g} (learning rate)")
     return list(dict.fromkeys(bad))
 
 
+def stated_rate(text: str) -> float | None:
+    """The learning rate the text states, as the reader finds it (None when it states none)."""
+    return read_facts(text).learning_rate
+
+
 def _defaults_used(spec: dict, text: str) -> list[str]:
-    written = numbers_in(text)
-    if spec.get("learning_rate") == DEFAULT_LEARNING_RATE and DEFAULT_LEARNING_RATE not in written:
+    if spec.get("learning_rate") == DEFAULT_LEARNING_RATE and stated_rate(text) is None:
         return [f"learning rate η = {DEFAULT_LEARNING_RATE} (not stated)"]
     return []
 

@@ -22,13 +22,13 @@ ACTIVATION_WORDS = [  # longest first: "leaky relu" before "relu"
      r"(?<=is )linear\b|(?<=are )linear\b", "linear"),
     (r"heaviside|step (?:function|activation)|threshold (?:function|activation)", "step"),
 ]
-LOSS_WORDS = [  # (pattern, loss, guessed-or-None)
+LOSS_WORDS = [  # (pattern, loss, guessed-or-None), first match wins: half before the plain sum
     (r"binary cross.?entropy|\bbce\b|log.?loss", "bce", None),
     (r"cross.?entropy", "cross_entropy", None),
     (r"mean squared error|mean square error|\bmse\b", "mse", None),
-    (r"sum of (?:the )?squared errors|sum of squares|\bsse\b", "sse", None),
     (r"(?:½|1/2|half|one half)[^.;]{0,30}squared|squared error[^.;]{0,20}(?:½|1/2|half)|"
      r"(?:½|1/2)\s*(?:sum)?\s*\([^)]*\)\s*(?:²|\^\s*2)", "half_sse", None),
+    (r"sum of (?:the )?squared errors|sum of squares|\bsse\b", "sse", None),
     (r"\bsum\s*\([^)]*\)\s*(?:²|\^\s*2)", "sse", None),
     (r"squared error|squared loss|quadratic loss|l2 loss|squared difference", "half_sse",
      "loss read as ½·Σ(ŷ − y)² (say 'sum of squared errors' for Σ(ŷ − y)², 'mean squared error' for the mean)"),
