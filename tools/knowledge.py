@@ -76,9 +76,10 @@ class ConceptAnswer:
 
 
 def card_terms(card: Card) -> list[str]:
-    """A card's indexed terms: title and tags count twice (they name the concept), then the body."""
+    """A card's indexed terms: the title three times (it names the concept: "what is attention?" is
+    the attention card's question before the transformer card's), the id and tags twice, the body once."""
     head = tokenize(f"{card.title} {card.id.replace('-', ' ')} " + " ; ".join(card.tags))
-    return head + head + tokenize(card.body)
+    return head + head + tokenize(card.title) + tokenize(card.body)
 
 
 class KnowledgeBase:
@@ -198,20 +199,31 @@ def _units(card: Card) -> list[str]:
 
 
 def _lead(card: Card, max_words: int = 90) -> str:
-    """The card's opening, cut at a sentence end; a lead-in ending in ':' brings its list along."""
+    """The card's opening, cut at a sentence end; a lead-in ending in ':' brings its list along, cut
+    only between items (the attention card's four steps stay whole, one to a line)."""
     paras = card.body.split("\n\n")
-    lead = " ".join(paras[0].split())
+    lead = _sentences(" ".join(paras[0].split()), max_words)
     if lead.endswith(":") and len(paras) > 1:
-        lead += "\n" + paras[1].strip()
-    if len(lead.split()) > max_words and not lead.endswith(":"):
-        sentences = re.split(r"(?<=[.!?])\s+", lead)
-        kept = []
-        for s in sentences:
-            if kept and len(" ".join(kept + [s]).split()) > max_words:
+        items = [" ".join(i.split()) for i in re.split(r"\n(?=\s*(?:[-*]|\d+\.)\s)", paras[1].strip())]
+        kept = items[:1]
+        for item in items[1:]:
+            if len(" ".join([lead] + kept + [item]).split()) > 2 * max_words:
                 break
-            kept.append(s)
-        lead = " ".join(kept)
+            kept.append(item)
+        lead += "\n" + "\n".join(kept)
     return lead
+
+
+def _sentences(text: str, max_words: int) -> str:
+    """`text` cut after the last whole sentence within `max_words` (at least one sentence)."""
+    if len(text.split()) <= max_words:
+        return text
+    kept: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if kept and len(" ".join(kept + [sentence]).split()) > max_words:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
 
 
 def _card_extract(card: Card, terms: list[str], sentences: int = 3) -> list[str]:
