@@ -21,11 +21,11 @@ from nn_tutor.agent.budget import Part, estimate_tokens, first_prompt_limit, fit
 from nn_tutor.agent.grounding import grounding_for
 from nn_tutor.agent.llm import checked_text, load_prompt
 from nn_tutor.agent.names import Focus
-from nn_tutor.agent.render import render_step, render_trace
+from nn_tutor.agent.render import PHASE_TITLES, render_step, render_trace
 from nn_tutor.agent.state import context_of, last_user_text, use_llm
 from nn_tutor.agent.step_words import sign_words, step_words
 from nn_tutor.engine.errors import NNTError
-from nn_tutor.engine.numfmt import fmt_array
+from nn_tutor.engine.numfmt import fmt_array, fmt_num
 from nn_tutor.tools.engine_tools import trace_for
 
 LEVEL_NAMES = {1: "nudge", 2: "pointer to the step", 3: "worked step"}
@@ -62,6 +62,24 @@ def with_words(walkthrough: str, trace) -> str:
             block = f"{block[:cut]}\n\n{step_words(trace, m.group(1))}{block[cut:]}"
         out.append(block)
     return "\n\n".join(out)
+
+
+def overview_text(trace, precision: int = 4, phases=None) -> str:
+    """The walkthrough's results, one line a step (id, label, formula, value; a large array by its
+    shape): what the model reads to write its overview, a fraction of the walkthrough's tokens."""
+    lines = [f"# {trace.title}"] if trace.title else []
+    current = None
+    for step in trace:
+        if phases and step.phase not in phases:
+            continue
+        if step.phase != current:
+            current = step.phase
+            lines.append(f"\n## {PHASE_TITLES.get(current, current)}")
+        lines.append(f"- `{step.id}` {step.label}: {step.formula} = {fmt_array(trace.display(step.id), precision, 12)}")
+    if "loss_after" in trace.info and (not phases or "after" in phases):
+        lines.append(f"\nLoss {fmt_num(trace.info['loss'], precision)} before the update, "
+                     f"{fmt_num(trace.info['loss_after'], precision)} after it.")
+    return "\n".join(lines)
 
 
 def computed_steps(trace) -> list[str]:
@@ -231,7 +249,10 @@ def word(state: ExplainerState, runtime) -> dict:
     head = f"Level: {level}.\nThe student said: {question or '(slash command)'}\n\nEngine results (the only " \
            f"numbers you may use):\n\n"
     limit = first_prompt_limit(context.settings) - estimate_tokens(system + head) - 40
-    excerpt, left_out = excerpt_of(state["template"], limit)
+    source = state["template"]
+    if mode == "walkthrough":  # an overview needs each step's result, not every element written out
+        source = overview_text(trace_for(state["target"]), context.precision, turn.get("phases"))
+    excerpt, left_out = excerpt_of(source, limit)
     messages = [SystemMessage(system), HumanMessage(head + excerpt)]
     if mode == "hint":  # a hint may use only what its rung shows, never the step's value
         grounding = grounding_for([state["template"], question])
@@ -246,15 +267,19 @@ def word(state: ExplainerState, runtime) -> dict:
             "notices": state.get("notices", []) + notices}
 
 
+STEP_START = re.compile(r"\s*(?:\*\*`([^`]+)`|- `([^`]+)`|## (.+))")  # a step (rendered or one line), a heading
+
+
 def excerpt_of(text: str, limit: int) -> tuple[str, list[str]]:
-    """The explanation cut to `limit` tokens at step boundaries (never inside a step), and what was left out."""
-    blocks = re.split(r"\n\n(?=\*\*`|## )", text)
-    parts = [Part("step" if b.startswith("**`") else "section", b, i) for i, b in enumerate(blocks)]
+    """The explanation cut to `limit` tokens at step boundaries (never inside a step), and the steps
+    and sections left out."""
+    blocks = re.split(r"(?=\n+(?:\*\*`|- `|## ))", text)
+    parts = [Part("step", b, i) for i, b in enumerate(blocks) if b]
     kept, dropped = fit(parts, limit)
     kept_in_order = [p for p in parts if p in kept and all(p.priority < d.priority for d in dropped)]
-    left_out = [re.match(r"\*\*`([^`]+)`|## (.+)", p.text).group(1) or "" for p in parts
-                if p not in kept_in_order and re.match(r"\*\*`([^`]+)`|## (.+)", p.text)]
-    excerpt = "\n\n".join(p.text for p in kept_in_order)
+    left_out = [next(g for g in m.groups() if g) for p in parts if p not in kept_in_order
+                for m in [STEP_START.match(p.text)] if m]
+    excerpt = "".join(p.text for p in kept_in_order).strip("\n")
     if len(kept_in_order) < len(parts):
         excerpt += f"\n\n(the walkthrough goes on for {len(parts) - len(kept_in_order)} more parts, left out here)"
     return excerpt, left_out

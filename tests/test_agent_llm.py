@@ -85,9 +85,12 @@ def test_walkthrough_from_words_in_two_streamed_calls():
     assert len(llm.requests) == 2  # the forced set_network call, then the explanation
     assert all(r.get("stream") for r in llm.requests)  # tokens streamed to the terminal
     assert llm.requests[0]["tool_choice"] == FORCED and "tool_choice" not in llm.requests[1]
-    # the explainer was shown the engine's numbers, element sums included
-    assert Z1_SUM in sent_text(llm.requests[1])
-    assert GROUNDED in out.getvalue() and "0.585" in out.getvalue()
+    # the explainer was shown every step's result (z1 by hand above), not the walkthrough's element sums
+    shown = llm.requests[1]["messages"][-1]["content"]
+    assert "- `L1.z` pre-activation of layer 1 (weighted sum plus bias): z1 = W1·x + b1 = [0.585, 0.715]" in shown
+    assert "- `loss` loss (half_sse): L = ½·Σ_k (ŷ_k − y_k)² = 0.0285" in shown and Z1_SUM not in shown
+    # the student sees the checked words, then the whole walkthrough with its element sums
+    assert GROUNDED in out.getvalue() and Z1_SUM in out.getvalue()
     assert chat.values()["spec"]["layers"][0]["dense"]["W"] == [[0.15, 0.2], [0.25, 0.3]]
 
 
