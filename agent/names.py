@@ -145,7 +145,8 @@ def follow_up(text: str, focus: Focus | None, trace) -> Focus | None:
         return None
     f_layer, _, f_kind = found.step.partition(".")
     # the same kind of quantity as in focus: "what about w6?" after ∂L/∂w5 means ∂L/∂w6
-    for plain, derived in (("W", "dW"), ("b", "db"), ("W", "W_new"), ("b", "b_new")):
+    for plain, derived, name in (("W", "dW", "∂L/∂{}"), ("b", "db", "∂L/∂{}"), ("W", "W_new", "{} after the update"),
+                                 ("b", "b_new", "{} after the update")):
         if f_kind == plain and kind == derived and _fits(trace, f"{f_layer}.{derived}", found.index):
-            return Focus(f"{f_layer}.{derived}", found.index, found.name)
+            return Focus(f"{f_layer}.{derived}", found.index, name.format(found.name))
     return found

@@ -1,10 +1,11 @@
 """Facts -> the engine's spec: decide the layer sizes, place every weight, and name every guess.
 
 One hidden layer (h1, h2, ...) and an output layer (o1, ...), or a single layer of output neurons, or
-layers written as matrices (W1 = [[...]], W2 = ...). Numbered weights w1…wN are placed by their
-"from x1" / "x1 -> h1" notes, else neuron by neuron (w1: x1→h1, w2: x2→h1, ...: the numbering the
-checker uses), which is a guess the tutor shows. A gap is filled only by a stated default (bias 0,
-sigmoid, ½·Σ(ŷ − y)², η = 0.5), always listed in `guessed`; what cannot be filled is `missing`.
+one neuron from loose weights ("weights 0.5 and -1"), or layers written as matrices (W1 = [[...]],
+W2 = ...). Numbered weights w1…wN are placed by their "from x1" / "x1 -> h1" notes, else neuron by
+neuron (w1: x1→h1, w2: x2→h1, ...: the numbering the checker uses), which is a guess the tutor shows.
+A gap is filled only by a stated default (bias 0, sigmoid, ½·Σ(ŷ − y)², η = 0.5), always listed in
+`guessed`; what cannot be filled is `missing`.
 """
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ def assemble(facts: Facts) -> Reading:
     if not inputs:
         missing.append("the inputs (e.g. 'inputs x1 = 0.5, x2 = 0.8')")
     targets = _ordered(facts.targets)
-    layers = _layers(facts, len(inputs), guessed, missing)
+    layers = _layers(facts, len(inputs), guessed, missing) if inputs else []
+    if not layers and not (facts.neurons or facts.numbered or facts.matrices or facts.loose_weights):
+        missing.append("the weights (e.g. 'h1 has weights 0.15 and 0.20')")
     if layers and not targets:
         missing.append("the target (e.g. 'target 1')")
     elif layers and len(targets) != len(layers[-1]["W"]):
@@ -62,6 +65,8 @@ def _layers(facts: Facts, n_in: int, guessed: list[str], missing: list[str]) -> 
     """[{W, b}] from matrices, named neurons or numbered weights, whichever the text used."""
     if facts.matrices:
         return _from_matrices(facts, guessed, missing)
+    if facts.loose_weights and not facts.counts.get("hidden") and len(facts.targets) <= 1:
+        return _single_neuron(facts, n_in, guessed, missing)
     hidden, outputs = _neuron_names(facts)
     if not outputs:
         return []
@@ -85,6 +90,15 @@ def _layers(facts: Facts, n_in: int, guessed: list[str], missing: list[str]) -> 
         layers.append({"W": rows, "b": _biases(facts, names, "hidden" if _is_hidden(names) else "output",
                                                 depth, len(groups), guessed)})
     return [] if missing else layers
+
+
+def _single_neuron(facts: Facts, n_in: int, guessed: list[str], missing: list[str]) -> list[dict]:
+    """One neuron from loose weights ('weights 0.5 and -1, bias 1'): one weight per input."""
+    weights = facts.loose_weights
+    if len(weights) != n_in:
+        missing.append(f"one weight per input: {n_in} inputs but {len(weights)} weight(s)")
+        return []
+    return [{"W": [list(weights)], "b": _biases(facts, ["o1"], "output", 0, 1, guessed)}]
 
 
 def _is_hidden(names: list[str]) -> bool:

@@ -56,6 +56,7 @@ class Facts:
     numbered_biases: dict[int, tuple[float, str | None]] = field(default_factory=dict)  # b1 -> (v, layer word)
     layer_biases: dict[str, float] = field(default_factory=dict)  # "hidden"/"output" -> shared bias
     loose_biases: list[float] = field(default_factory=list)   # "biases 0.35 and 0.60": one per layer
+    loose_weights: list[float] = field(default_factory=list)  # "weights 0.5 and -1" with no neuron named
     matrices: dict[int, list] = field(default_factory=dict)    # W1 = [[...]] as written
     vectors: dict[int, list] = field(default_factory=dict)     # b1 = [...] as written
     sizes: list[int] = field(default_factory=list)             # 2-2-1
@@ -102,6 +103,7 @@ def read_facts(text: str) -> Facts:
     _read_neurons(t, facts)
     _read_numbered(t, facts)
     _read_biases(t, facts)
+    _read_loose_weights(t, facts)
     _read_activations(t, facts)
     _read_loss_and_rate(t, facts)
     return facts
@@ -226,9 +228,18 @@ def _read_biases(t: str, facts: Facts) -> None:
     for m in re.finditer(rf"bias(?:es)?\s*(?:of|=|:|is)?\s*({NUM})\s*(?:for|on|in|at)\s*(?:the\s*)?(hidden|output)", t):
         facts.layer_biases[m.group(2)] = _num(m.group(1))
     if not (facts.numbered_biases or facts.layer_biases):
-        m = re.search(rf"\bbiases\s*(?:are|of|=|:)?\s*({NUMS})", t)
+        m = re.search(rf"\bbias(?:es)?\s*(?:are|is|of|=|:)?\s*({NUMS})", t)
         if m and not any(n.bias is not None for n in facts.neurons.values()):
             facts.loose_biases = _nums(m.group(1))
+
+
+def _read_loose_weights(t: str, facts: Facts) -> None:
+    """'weights 0.5 and -1' when no neuron, numbered weight or matrix is given: one neuron's weights."""
+    if facts.neurons or facts.numbered or facts.matrices:
+        return
+    m = re.search(rf"\bweights?\s*(?:are|is|of|=|:)?\s*[\[(]?\s*({NUMS})", t)
+    if m:
+        facts.loose_weights = _nums(m.group(1))
 
 
 def _read_activations(t: str, facts: Facts) -> None:
