@@ -51,7 +51,7 @@ class CitationCheck:
                 f"showing the answer extracted from the cards.")
 
 
-COMPARE = re.compile(r"^(?:what(?:'s| is) the )?(?:difference between |compare |contrast )?(.+?)\s+"
+COMPARE = re.compile(r"^(?:(?:what(?:'s| is| are)|whats)(?: the)?\s+)?(?:difference between |compare |contrast )?(.+?)\s+"
                      r"(?:vs\.?|versus|or|and|compared (?:to|with))\s+(.+?)(?:\?|$|,| which| -)", re.I)
 
 

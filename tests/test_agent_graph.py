@@ -139,3 +139,67 @@ def test_why_with_the_students_own_names():
     assert out["focus"]["step"] == "L2.W"
     out = tutor.say("why do we need layer2 at all?")  # not a quantity of this network
     assert out["turn"]["route"] == "concept"
+
+
+# networks in words, follow-ups, calculations and comparisons, offline ---------------------------
+
+DESCRIBED = ("inputs x1 = 0.5 and x2 = 0.8, target 1. h1 has weights 0.15 (from x1) and 0.20 (from x2), bias 0.35; "
+             "h2 has weights 0.25 and 0.30, bias 0.35. o1 has weights 0.40 and 0.45, bias 0.60. All sigmoid, "
+             "loss half the sum of squared errors, learning rate 0.5.")
+CHECKED = "z1 = 0.15*0.5 + 0.2*0.8 + 0.35 = 0.595\nE = (1 - 0.7613)^2 = 0.0570\n"
+
+
+def test_a_network_in_words_is_computed_when_read_whole_and_confirmed_when_guessed():
+    out = Tutor().say(DESCRIBED)
+    assert out["spec_name"] == "described" and out["turn"]["route"] == "explain"
+    assert "0.15×0.5 + 0.2×0.8 + 0.35 = 0.585" in out["turn"]["reply"]  # z1[0] by hand
+    tutor = Tutor()
+    first = tutor.say(DESCRIBED.replace(", learning rate 0.5", ""))
+    assert first.get("spec") is None and "learning rate η = 0.5 (not stated)" in first["turn"]["reply"]
+    second = tutor.say("yes")
+    assert second["spec"] == first["pending_spec"] and "0.585" in second["turn"]["reply"]
+
+
+def test_follow_ups_on_the_last_check_answer_from_its_report():
+    tutor = Tutor()
+    tutor.say(R2_YAML)
+    tutor.say("/check work.txt", {"action": "check", "text": CHECKED, "name": "work.txt"})
+    mistakes = tutor.say("explain my mistakes")["turn"]
+    # line 1: 0.15·0.5 + 0.2·0.8 + 0.35 = 0.585, not 0.595; line 2: ½(1 − 0.7613)² = 0.0285, not 0.0570
+    assert mistakes["route"] == "report"
+    assert "**Line 1**" in mistakes["reply"] and "expected 0.585" in mistakes["reply"]
+    assert "**Line 2**" in mistakes["reply"] and "expected 0.0285" in mistakes["reply"]
+    line = tutor.say("why is line 2 wrong?")["turn"]
+    assert "**Line 1**" not in line["reply"] and "Misconception: missing_half" in line["reply"]
+    assert not [a for a in line["activity"] if a["kind"] == "retrieval"]  # not a knowledge-base answer
+
+
+def test_why_the_gradient_for_w5_and_what_about_w6():
+    tutor = Tutor()
+    tutor.say(R2_YAML)
+    why = tutor.say("why is the gradient for w5 negative?")
+    # ∂L/∂w5 = δ2·a1[0] = (−0.0434)(0.6422) = −0.0279 by hand; the weight w5 itself is 0.40
+    assert why["focus"] == {"step": "L2.dW", "index": [0, 0], "name": "∂L/∂w5"}
+    assert "L2.dW[0][0] = (-0.0434)×0.6422 = -0.0279" in why["turn"]["reply"]
+    assert "It is negative because" in why["turn"]["reply"]
+    again = tutor.say("what about w6?")  # ∂L/∂w6 = (−0.0434)(0.6715) = −0.0292
+    assert again["focus"]["index"] == [0, 1] and "L2.dW[0][1] = (-0.0434)×0.6715 = -0.0292" in again["turn"]["reply"]
+    bias = tutor.say("and the bias?")  # ∂L/∂b2 = δ2 = −0.0434
+    assert bias["focus"]["step"] == "L2.db" and "L2.db[0] = -0.0434" in bias["turn"]["reply"]
+
+
+def test_a_calculation_is_computed_by_the_engine_without_replacing_the_network():
+    tutor = Tutor()
+    tutor.say(R2_YAML)
+    out = tutor.say("what is sigmoid(0.5)?")
+    assert "= [0.6225]" in out["turn"]["reply"]  # 1 / (1 + e^−0.5) = 1 / 1.60653 = 0.62246
+    assert out["spec"]["loss"] == "half_sse"    # R2 is still the network loaded
+
+
+def test_a_comparison_answers_both_sides_from_each_sides_card():
+    out = Tutor().say("what is RAG vs fine-tuning?")
+    retrieval = next(a for a in out["turn"]["activity"] if a["kind"] == "retrieval")
+    assert retrieval["sides"] == ["RAG", "fine-tuning"]
+    assert [c["id"] for c in retrieval["cards"]] == ["rag", "fine-tuning"]
+    assert out["turn"]["reply"].startswith("**RAG vs fine-tuning**")
+    assert "[rag]" in out["turn"]["reply"] and "[fine-tuning]" in out["turn"]["reply"]

@@ -264,12 +264,13 @@ def answer_offline(query: str, k: int = 3) -> ConceptAnswer:
 
 
 def answer_compare(query: str, sides: list[str]) -> ConceptAnswer:
-    """A comparison ("RAG vs fine-tuning"): each side retrieved on its own and both answered, side by side."""
+    """A comparison ("RAG vs fine-tuning"): each side retrieved on its own and both answered, side by
+    side, from each side's best card (the two cards are what the answer, and an LLM's prompt, hold)."""
     searches = [retrieve(side, 2) for side in sides]
     tops = [r.hits[0] for r in searches if r.covered and r.hits]
     if len({h.card.id for h in tops}) < 2:  # one card covers both, or a side is not covered: one search
         return answer_offline(query)
-    hits = list({h.card.id: h for h in tops + [h for r in searches for h in r.hits[1:]]}.values())[:4]
+    hits = tops
     terms = list(dict.fromkeys(t for r in searches for t in r.terms))
     reason = "; ".join(f"“{side}”: {r.reason}" for side, r in zip(sides, searches))
     found = Retrieval(query, terms, hits, True, min(r.coverage for r in searches), f"a comparison, each side "
