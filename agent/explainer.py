@@ -12,6 +12,7 @@ code-built explanation (for a hint rung, in its place), or dropped when it fails
 from __future__ import annotations
 
 import re
+from itertools import groupby
 from typing import Literal, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
@@ -68,14 +69,11 @@ def overview_text(trace, precision: int = 4, phases=None) -> str:
     """The walkthrough's results, one line a step (id, label, formula, value; a large array by its
     shape): what the model reads to write its overview, a fraction of the walkthrough's tokens."""
     lines = [f"# {trace.title}"] if trace.title else []
-    current = None
-    for step in trace:
-        if phases and step.phase not in phases:
-            continue
-        if step.phase != current:
-            current = step.phase
-            lines.append(f"\n## {PHASE_TITLES.get(current, current)}")
-        lines.append(f"- `{step.id}` {step.label}: {step.formula} = {fmt_array(trace.display(step.id), precision, 12)}")
+    shown = [step for step in trace if not phases or step.phase in phases]
+    for phase, steps in groupby(shown, key=lambda step: step.phase):
+        lines.append(f"\n## {PHASE_TITLES.get(phase, phase)}")
+        lines += [f"- `{s.id}` {s.label}: {s.formula} = {fmt_array(trace.display(s.id), precision, 12)}"
+                  for s in steps]
     if "loss_after" in trace.info and (not phases or "after" in phases):
         lines.append(f"\nLoss {fmt_num(trace.info['loss'], precision)} before the update, "
                      f"{fmt_num(trace.info['loss_after'], precision)} after it.")
