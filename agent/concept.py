@@ -55,14 +55,15 @@ COMPARE = re.compile(r"^(?:(?:what(?:'s| is| are)|whats)(?: the)?\s+)?(?:differe
                      r"(?:vs\.?|versus|or|and|compared (?:to|with))\s+(.+?)(?:\?|$|,| which| -)", re.I)
 
 
+BETWEEN = re.compile(r"\bdifference between (.+?)\s+and\s+(.+?)(?:\?|$|,|\s+which|\s+-)", re.I)
+
+
 def sides(question: str) -> list[str]:
     """The two things a comparison asks about ("RAG vs fine-tuning"), or [] for any other question."""
-    if not re.search(r"\b(vs\.?|versus|difference|compare|contrast|or|which one)\b", question, re.I):
+    if not re.search(r"\b(vs\.?|versus|difference|compare|contrast|which)\b", question, re.I):
         return []
-    m = COMPARE.search(question.strip())
-    if not m or not re.search(r"\b(vs\.?|versus|difference|compare|contrast|which)\b", question, re.I):
-        return []
-    return [m.group(1).strip(" ?"), m.group(2).strip(" ?")]
+    m = BETWEEN.search(question.strip()) or COMPARE.search(question.strip())
+    return [m.group(1).strip(" ?"), m.group(2).strip(" ?")] if m else []
 
 
 def answer_concept(state: dict, runtime) -> dict:

@@ -2,6 +2,7 @@
 offline and with the scripted LLM."""
 from __future__ import annotations
 
+import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -130,3 +131,19 @@ def test_an_invented_number_and_a_stray_citation_are_named_in_one_rewrite():
     told = llm.requests[1]["messages"][-1]["content"]
     assert "37%" in told and "[rag-stats] is not one of the retrieved cards" in told
     assert out["turn"]["reply"] == RETRIEVED
+
+
+# comparisons ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, both", [
+    ("what is RAG vs fine-tuning?", ["RAG", "fine-tuning"]),
+    ("RAG or fine-tuning, which one?", ["RAG", "fine-tuning"]),
+    ("ok so whats the actual difference between rag and fine tuning, which one do i pick", ["rag", "fine tuning"]),
+    ("compare CNN and RNN", ["CNN", "RNN"]),
+    ("what is RAG?", []),
+    ("what is backprop or gradient descent?", []),  # "or" alone is not a comparison
+])
+def test_the_two_sides_of_a_comparison(question, both):
+    from nn_tutor.agent.concept import sides
+
+    assert sides(question) == both
