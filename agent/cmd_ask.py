@@ -36,7 +36,8 @@ def ask(question: str, settings, spec: dict | None = None) -> tuple[str, list[st
     if spec is not None:
         graph.update_state(config, {"spec": spec, "spec_name": "given"}, as_node="orchestrate")
     out = graph.invoke({"messages": [HumanMessage(question)]}, config, context=context)
-    return out.get("reply") or "", list(out.get("notices") or [])
+    turn = out.get("turn") or {}
+    return turn.get("reply") or "", list(turn.get("notices") or [])
 
 
 def run(args: argparse.Namespace) -> int:

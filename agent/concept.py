@@ -6,14 +6,19 @@ with scores and matched terms, the prompt) is logged for /trace: the tutor teach
 the open. With an LLM the prompt is sent and the answer is checked by the grounding guard, numbers and
 citations both: a [card-id] that was not retrieved, or no citation at all when the cards cover the
 question, is a fault like an invented number (one rewrite naming it, then the extractive answer).
+A comparison ("RAG vs fine-tuning") retrieves each side and answers both. The prompt keeps whole
+cards, best-ranked first, as many as the model's context allows.
 """
 from __future__ import annotations
 
-from langchain_core.messages import AIMessage, HumanMessage
+import re
 
+from langchain_core.messages import HumanMessage
+
+from nn_tutor.agent.budget import estimate_tokens, first_prompt_limit
 from nn_tutor.agent.grounding import grounding_for
-from nn_tutor.agent.llm import grounded_call
-from nn_tutor.agent.state import context_of, last_user_text, use_llm
+from nn_tutor.agent.llm import checked_text
+from nn_tutor.agent.state import answer, context_of, last_user_text, use_llm
 
 PROMPT_SENT = "sent to the LLM"
 PROMPT_OFFLINE = "not sent (offline): the prompt an LLM would get"
@@ -46,30 +51,57 @@ class CitationCheck:
                 f"showing the answer extracted from the cards.")
 
 
+COMPARE = re.compile(r"^(?:(?:what(?:'s| is| are)|whats)(?: the)?\s+)?(?:difference between |compare |contrast )?(.+?)\s+"
+                     r"(?:vs\.?|versus|or|and|compared (?:to|with))\s+(.+?)(?:\?|$|,| which| -)", re.I)
+
+
+BETWEEN = re.compile(r"\bdifference between (.+?)\s+and\s+(.+?)(?:\?|$|,|\s+which|\s+-)", re.I)
+
+
+def sides(question: str) -> list[str]:
+    """The two things a comparison asks about ("RAG vs fine-tuning"), or [] for any other question."""
+    if not re.search(r"\b(vs\.?|versus|difference|compare|contrast|which)\b", question, re.I):
+        return []
+    m = BETWEEN.search(question.strip()) or COMPARE.search(question.strip())
+    return [m.group(1).strip(" ?"), m.group(2).strip(" ?")] if m else []
+
+
 def answer_concept(state: dict, runtime) -> dict:
     """Answer a concept question from the knowledge base (LLM-worded when configured)."""
     context = context_of(runtime)
     question = last_user_text(state)
-    query = state.get("query") or question
+    query = (state.get("turn") or {}).get("query") or question
     try:
-        from nn_tutor.tools.knowledge import answer_offline, build_prompt
+        from nn_tutor.tools.knowledge import answer_compare, answer_offline, build_prompt
     except ImportError:
         reply = ("The knowledge base is not available in this build. I can still walk through networks "
                  "(`/load FILE`, `/walk`) and check worked solutions (`/check FILE`).")
-        return {"reply": reply, "messages": [AIMessage(reply)]}
-    offline = answer_offline(query, k=3, embeddings=context.settings.embeddings)
+        return answer(reply)
+    embeddings = context.settings.embeddings
+    both = sides(query)
+    offline = answer_compare(query, both, embeddings) if both else answer_offline(query, k=3, embeddings=embeddings)
     found = offline.retrieval
-    found.prompt = build_prompt(question, found.hits)
+    hits, prompt, left_out = budgeted_prompt(context, question, found.hits, build_prompt)
+    found.prompt = prompt
     ask = use_llm(context, state) and found.covered
     status = PROMPT_SENT if ask else PROMPT_NOT_COVERED if use_llm(context, state) else PROMPT_OFFLINE
-    activity = [{**found.to_dict(), "prompt_status": status}]
+    activity = [{**found.to_dict(), "prompt_status": status, "sides": both,
+                 "prompt_tokens_estimate": estimate_tokens(prompt), "cards_left_out": left_out}]
     reply, notices = offline.text, []
     if ask:
-        grounding = grounding_for([question, found.prompt])
-        check = CitationCheck([h.card.id for h in found.hits], found.covered)
-        words, more, notices = grounded_call(context, [HumanMessage(found.prompt)], grounding, "concept",
-                                             (check,))
+        grounding = grounding_for([question, prompt])
+        check = CitationCheck([h.card.id for h in hits], found.covered)
+        words, more, notices = checked_text(context, [HumanMessage(prompt)], grounding, "concept", (check,))
         activity += more
         if words:
             reply = words
-    return {"reply": reply, "messages": [AIMessage(reply)], "activity": activity, "notices": notices}
+    return answer(reply, activity=activity, notices=notices)
+
+
+def budgeted_prompt(context, question: str, hits: list, build_prompt) -> tuple[list, str, list[str]]:
+    """The RAG prompt with as many whole cards as fit the budget (best-ranked first), and those left out."""
+    limit = first_prompt_limit(context.settings)
+    kept = list(hits)
+    while kept and estimate_tokens(build_prompt(question, kept)) > limit:
+        kept.pop()
+    return kept, build_prompt(question, kept), [h.card.id for h in hits if h not in kept]

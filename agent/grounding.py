@@ -4,7 +4,7 @@ A number written with d decimals is grounded when some allowed value rounds to i
 (0.7612 is grounded by 0.76116262; 0.76 too). Numbers inside identifiers (L1, w5, x₁, R2) are not
 numbers, and small integers (0 to 10: counts, layer numbers, ordinals) are always allowed.
 Further checks of the same text (a TextCheck, e.g. the concept node's citations) share its rewrite-once,
-then-fall-back handling in agent.llm.grounded_call.
+then-fall-back handling in agent.llm.checked_text.
 """
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def grounding_for(texts: Iterable[str] = (), objects: Iterable = (), trace=None)
 
 class TextCheck(Protocol):
     """A further check of an LLM text beside its numbers (e.g. its [card-id] citations), run by
-    agent.llm.grounded_call: faults are logged under `field`, told to the model for its one rewrite,
+    agent.llm.checked_text: faults are logged under `field`, told to the model for its one rewrite,
     and, if the rewrite has faults too, the caller's offline answer is shown with `notice`."""
 
     field: str

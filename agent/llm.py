@@ -1,12 +1,16 @@
-"""The chat model: ChatOpenAI built from Settings with a timeout and bounded retries, prompts, failures.
+"""The chat model: ChatOpenAI built from Settings, bounded calls, and the one guard every node uses.
 
 Any failure of a call (timeout, refused connection, HTTP error, unparsable reply) becomes
-LLMUnavailable with a one-line reason; the graph then finishes the turn on the offline path.
+LLMUnavailable with a one-line reason; the node then finishes the turn on its offline answer.
+`checked_text` is the rule "rewrite once, then fall back": a text is checked (numbers, citations...),
+rewritten once naming every fault, and replaced by the caller's offline answer if still faulty.
+Every call is sized first: a prompt over the budget is never sent.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
+from nn_tutor.agent.budget import REPLY_TOKENS, message_tokens, prompt_limit
 from nn_tutor.resources import prompt_text
 
 
@@ -21,7 +25,7 @@ def build_chat_model(settings):
 
     kwargs = dict(model=settings.model, api_key=SecretStr(settings.key_for_client),
                   timeout=settings.timeout_s, max_retries=settings.max_retries, temperature=0,
-                  stream_usage=True)
+                  stream_usage=True, extra_body={"max_tokens": REPLY_TOKENS})  # the field every server reads
     if settings.base_url:
         kwargs["base_url"] = settings.base_url
     return ChatOpenAI(**kwargs)
@@ -34,16 +38,29 @@ def chat_model_for(context):
     return context.chat_model
 
 
-def call(model, messages, tools: list | None = None, name: str = "llm"):
-    """One LLM call (named for tracing); any failure raises LLMUnavailable with a one-line reason."""
-    runnable = model.bind_tools(tools) if tools else model
-    config = {"run_name": name}
+def call(context, messages, tools: list | None = None, name: str = "llm", force: str | None = None):
+    """One LLM call (named for tracing), sized to the budget first; `force` names a tool the model
+    must call. Any failure raises LLMUnavailable with a one-line reason.
+
+    Returns (reply, activity entry with the estimated and the server's prompt tokens)."""
+    limit = prompt_limit(context.settings)
+    estimate = message_tokens(messages, tools)
+    entry = {"kind": "llm", "node": name, "prompt_tokens_estimate": estimate, "prompt_limit": limit}
+    if estimate > limit:
+        raise LLMUnavailable(f"the prompt would take about {estimate} tokens, over the {limit} this "
+                             f"model's context leaves (NNT_CONTEXT_TOKENS)")
+    model = chat_model_for(context)
+    runnable = model.bind_tools(tools, tool_choice=force) if tools else model
     try:
-        return runnable.invoke(messages, config=config)
+        reply = runnable.invoke(messages, config={"run_name": name})
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - every client failure means: answer offline this turn
         raise LLMUnavailable(describe_failure(exc)) from exc
+    usage = getattr(reply, "usage_metadata", None) or {}
+    if usage.get("input_tokens"):
+        entry["prompt_tokens"] = usage["input_tokens"]
+    return reply, entry
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -70,36 +87,46 @@ def load_prompt(name: str) -> str:
     return prompt_text(name)
 
 
-def grounded_call(context, messages: list, grounding, name: str,
-                  checks: tuple = ()) -> tuple[str | None, list[dict], list[str]]:
-    """An LLM text checked by the grounding guard (and any further `checks`, agent.grounding.TextCheck),
-    rewritten once naming every fault found.
+def reply_text(reply) -> str:
+    """The text of a chat reply ('' when the model only called tools)."""
+    return reply.content if isinstance(reply.content, str) else str(reply.content or "")
 
-    Returns (text or None when the caller must use its template, activity entries, notices).
+
+def checked_text(context, messages: list, grounding, name: str,
+                 checks: tuple = ()) -> tuple[str | None, list[dict], list[str]]:
+    """An LLM text checked by the numeric grounding guard and any further `checks` (TextCheck),
+    rewritten once naming every fault, else None so the caller shows its offline answer.
+
+    Returns (text or None, activity entries, notices).
     """
     from langchain_core.messages import AIMessage, HumanMessage
 
     from nn_tutor.agent.grounding import retry_instruction
 
     activity: list[dict] = []
-    model = chat_model_for(context)
+    offending: list[str] = []
+    faults: dict[str, list[str]] = {}
     for attempt in (1, 2):
         try:
-            reply = call(model, messages, name=name)
+            reply, entry = call(context, messages, name=name)
         except LLMUnavailable as exc:
             activity.append({"kind": "llm", "node": name, "error": str(exc)})
             return None, activity, [offline_notice(str(exc))]
-        text = reply.content if isinstance(reply.content, str) else str(reply.content)
+        text = reply_text(reply)
         offending = grounding.ungrounded(text)
         faults = {check.field: check.faults(text) for check in checks}
-        activity.append({"kind": "llm", "node": name, "attempt": attempt})
-        activity.append({"kind": "guard", "attempt": attempt, "ungrounded": offending, **faults})
+        if not text.strip():
+            faults["empty"] = ["the answer was empty"]
+        activity.append({**entry, "attempt": attempt})
+        activity.append({"kind": "guard", "attempt": attempt, "ungrounded": offending,
+                         **{k: v for k, v in faults.items() if k != "empty"}})
         if not offending and not any(faults.values()):
             return text, activity, []
         told = [retry_instruction(offending)] if offending else []
         told += [check.instruction(faults[check.field]) for check in checks if faults[check.field]]
-        messages = list(messages) + [AIMessage(text), HumanMessage("\n\n".join(told))]
+        messages = list(messages) + [AIMessage(text), HumanMessage("\n\n".join(told) or
+                                                                    "Answer the question in words.")]
     notices = [f"the LLM's text kept numbers the engine did not compute ({', '.join(offending)}); "
                f"showing the answer built without the LLM instead."] if offending else []
     return None, activity, notices + [check.notice(faults[check.field]) for check in checks
-                                      if faults[check.field]]
+                                      if faults.get(check.field)]

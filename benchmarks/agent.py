@@ -1,17 +1,24 @@
-"""Agent benchmark: LLM calls and tokens per task type (scripted server), offline latency vs `nnt walk`.
+"""Agent benchmark: LLM calls, prompt tokens and wall time per turn for each task type, on two servers
+side by side, then offline latency against `nnt walk`.
 
-(a) Each task type runs through the real graph and ChatOpenAI against tests/scripted_llm.py on
-    loopback; the server counts the calls and rough tokens (characters / 4 of what was sent and
-    returned). Goals: a walkthrough in <= 2 LLM calls, a homework check in <= 2.
-(b) Offline turn latency: the same problem (R2) as `nnt walk FILE` in a fresh process, as
-    `nnt ask --offline --spec FILE "walk me through it"` in a fresh process, and as one warm
-    in-process chat turn (/walk).
+(a) Each task runs its turns through the real graph and ChatOpenAI against two OpenAI-compatible
+    servers on loopback:
+    - scripted: tests/scripted_llm.py playing an ideal model (a valid call when a tool is forced or
+      offered, else a short grounded text citing the first card it was given); it answers at once
+      and counts tokens roughly (characters / 4);
+    - SmolLM2: llama.cpp serving SmolLM2-135M-Instruct (tests/llama_server.py: 4,096-token context,
+      temperature 0, fixed seed); tokens are the server's own count.
+    Only the task's last turn is measured (earlier turns set it up: the check a follow-up is about).
+    Goals per task: at most 2 LLM calls and 3,000 prompt tokens.
+(b) Offline turn latency: R2 as `nnt walk FILE` in a fresh process, as `nnt ask --offline --spec
+    FILE "walk me through it"` in a fresh process, and as one warm in-process chat turn (/walk).
 
-Run: .venv/bin/python benchmarks/agent.py
+Run: .venv/bin/python benchmarks/agent.py   (needs the realmodel extra: `make bench` installs it)
 """
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -33,44 +40,106 @@ from nn_tutor.engine.spec import load_spec  # noqa: E402
 from scripted_llm import ScriptedLLM, text, tool_calls  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "r2_two_layer_sigmoid.yaml"
-GROUNDED = "The prediction is 0.7612 and the loss is 0.0285."
-HOMEWORK = "z1 = 0.15*0.5 + 0.2*0.8 + 0.35 = 0.585\nz2 = 0.25*0.5 + 0.3*0.8 + 0.35 = 0.725\n"
+GOAL_CALLS, GOAL_PROMPT_TOKENS = 2, 3000
+DESCRIBED = ("My network: inputs x1 = 0.5 and x2 = 0.8, target 1. Hidden neuron h1 has weights 0.15 (from x1) "
+             "and 0.20 (from x2), bias 0.35; h2 has weights 0.25 and 0.30, bias 0.35. Output o1 has weights "
+             "0.40 and 0.45, bias 0.60. All sigmoid, loss half the sum of squared errors, learning rate 0.5.")
+HOMEWORK = "z1 = 0.15*0.5 + 0.2*0.8 + 0.35 = 0.595\nE = (1 - 0.7613)^2 = 0.0570\n"
+CHECK = ("/check work.txt", {"action": "check", "text": HOMEWORK, "name": "work.txt"})
 
 
-def run_task(name: str, script: list, turns: list[tuple[str, dict | None]], preload: bool) -> dict:
-    """Run the turns of one task against a fresh scripted server; count calls and tokens."""
-    with ScriptedLLM(script) as llm:
-        graph = build_graph(InMemorySaver())
-        config = {"configurable": {"thread_id": name}}
-        context = TutorContext(settings=load_settings(base_url=llm.url, timeout_s=10, max_retries=0))
-        if preload:
-            graph.update_state(config, {"spec": load_spec(EXAMPLE), "spec_name": "r2"}, as_node="orchestrate")
-        for message, request in turns:
-            out = graph.invoke({"messages": [HumanMessage(message)], "request": request}, config,
-                               context=context)
-        prompt = sum(u["prompt_tokens"] for u in llm.usage)
-        completion = sum(u["completion_tokens"] for u in llm.usage)
-    return {"task": name, "calls": len(llm.requests), "prompt": prompt, "completion": completion,
-            "notices": out.get("notices") or []}
+class Task:
+    """A task type: setup turns (not measured), then the turn measured; `loaded` starts from R2."""
+
+    def __init__(self, name: str, turn: tuple[str, dict | None], setup: tuple = (), loaded: bool = True):
+        self.name, self.turn, self.setup, self.loaded = name, turn, setup, loaded
 
 
-def llm_table() -> list[dict]:
-    spec = load_spec(EXAMPLE)
-    return [
-        run_task("walkthrough (network in words)",
-                 [tool_calls(("set_network", {"network": spec, "guessed": []})), text(GROUNDED)],
-                 [("2 inputs, 2 sigmoid hidden, 1 sigmoid output, weights ...", None)], False),
-        run_task("walkthrough (/walk, network loaded)", [text(GROUNDED)], [("/walk", {"action": "walk"})], True),
-        run_task("homework check (pasted work)", [text("Line 1 is right; line 2 should be 0.715.")],
-                 [(HOMEWORK, None)], True),
-        run_task("concept question", [tool_calls(("search_concepts", {"query": "RAG"})),
-                                      text("RAG retrieves passages and puts them in the prompt [rag].")],
-                 [("what is RAG?", None)], False),
-        run_task("hint (one rung)", [text("Which weights multiply x in this step?")],
-                 [("/hint", {"action": "hint"})], True),
-        run_task("walkthrough with an invented number", [text("The loss is 0.1234."), text(GROUNDED)],
-                 [("/walk", {"action": "walk"})], True),
-    ]
+TASKS = [
+    Task("network in words -> walkthrough", (DESCRIBED, None), loaded=False),
+    Task("/walk (network loaded)", ("/walk", {"action": "walk"})),
+    Task("homework check (pasted work)", (HOMEWORK, None)),
+    Task("follow-up: explain my mistakes", ("explain my mistakes", None), setup=(CHECK,)),
+    Task("why: the gradient for w5", ("why is the gradient for w5 negative?", None)),
+    Task("hint (one rung)", ("/hint", {"action": "hint"})),
+    Task("calculation: sigmoid(0.5)", ("what is sigmoid(0.5)?", None), loaded=False),
+    Task("concept question", ("what is retrieval augmented generation?", None), loaded=False),
+    Task("comparison question", ("what is RAG vs fine-tuning?", None), loaded=False),
+    Task("open request (model picks tools)", ("is my network any good?", None)),
+]
+
+
+def set_network_call(spec: dict) -> dict:
+    """The set_network arguments a careful model writes for a spec (layers hold W, b and activation)."""
+    return {"input": spec["input"], "target": spec["target"], "layers": [l["dense"] for l in spec["layers"]],
+            "loss": spec["loss"], "learning_rate": spec["learning_rate"], "guessed": []}
+
+
+def ideal_model(request: dict):
+    """The scripted server's reply: what a careful model would send for this request."""
+    choice = request.get("tool_choice")
+    if isinstance(choice, dict):
+        return tool_calls((choice["function"]["name"], set_network_call(load_spec(EXAMPLE))))
+    if request.get("tools"):
+        return tool_calls(("forward_pass", {}))
+    prompt = request["messages"][-1]["content"]
+    card = re.search(r"^\[([a-z][a-z0-9-]*)\] ", prompt, re.M)
+    return text(f"The course card explains it [{card.group(1)}]." if card else
+                "Each step follows from the one before it, as the engine's results show.")
+
+
+def run_task(task: Task, base_url: str, timeout_s: float) -> dict:
+    """The measured turn of one task: LLM calls, prompt tokens (server count and estimate), wall time."""
+    graph = build_graph(InMemorySaver())
+    config = {"configurable": {"thread_id": task.name}}
+    context = TutorContext(settings=load_settings(base_url=base_url, timeout_s=timeout_s, max_retries=0))
+    if task.loaded:
+        graph.update_state(config, {"spec": load_spec(EXAMPLE), "spec_name": "r2"}, as_node="orchestrate")
+    for message, request in task.setup:
+        graph.invoke({"messages": [HumanMessage(message)], "request": request}, config, context=context)
+    message, request = task.turn
+    start = time.perf_counter()
+    out = graph.invoke({"messages": [HumanMessage(message)], "request": request}, config, context=context)
+    seconds = time.perf_counter() - start
+    turn = out["turn"]
+    calls = [a for a in turn["activity"] if a.get("kind") == "llm"]
+    return {"calls": len(calls), "prompt": sum(a.get("prompt_tokens") or 0 for a in calls),
+            "estimate": sum(a.get("prompt_tokens_estimate") or 0 for a in calls),
+            "largest": max((a.get("prompt_tokens") or 0 for a in calls), default=0),
+            "failed": sum("error" in a for a in calls), "seconds": seconds, "notices": turn.get("notices") or []}
+
+
+def run_all(base_url: str, timeout_s: float) -> list[dict]:
+    return [run_task(task, base_url, timeout_s) for task in TASKS]
+
+
+def llm_tables() -> tuple[list[dict], list[dict]]:
+    """Every task on the scripted server, then on llama.cpp with SmolLM2."""
+    from llama_server import LlamaServer
+
+    with ScriptedLLM(responder=ideal_model) as llm:
+        scripted = run_all(llm.url, 10)
+    with LlamaServer() as server:
+        real = run_all(server.url, 300)
+    return scripted, real
+
+
+def print_llm_tables(scripted: list[dict], real: list[dict]) -> None:
+    print("(a) Per task: LLM calls, prompt tokens (server's count; estimate) and wall time of the turn")
+    print(f"{'':<34}| {'scripted (ideal model)':^27} | {'llama.cpp + SmolLM2-135M':^36}")
+    print(f"{'task':<34}| {'calls':>5} {'prompt':>7} {'estim.':>6} {'ms':>6} | "
+          f"{'calls':>5} {'prompt':>7} {'estim.':>6} {'largest':>7} {'s':>6}")
+    for task, s, r in zip(TASKS, scripted, real):
+        failed = f"  ({r['failed']} failed)" if r["failed"] else ""
+        print(f"{task.name:<34}| {s['calls']:>5} {s['prompt']:>7} {s['estimate']:>6} {s['seconds'] * 1000:>6.0f} | "
+              f"{r['calls']:>5} {r['prompt']:>7} {r['estimate']:>6} {r['largest']:>7} {r['seconds']:>6.1f}{failed}")
+    for label, rows in (("scripted", scripted), ("SmolLM2", real)):
+        calls = max(r["calls"] for r in rows)
+        tokens = max(r["prompt"] for r in rows)
+        print(f"goals on {label}: <= {GOAL_CALLS} calls a task: most {calls} "
+              f"({'met' if calls <= GOAL_CALLS else 'MISSED'}); <= {GOAL_PROMPT_TOKENS:,} prompt tokens a task: "
+              f"most {tokens:,} ({'met' if tokens <= GOAL_PROMPT_TOKENS else 'MISSED'})")
+    print("(scripted prompt tokens are characters / 4; SmolLM2's are its tokenizer's count of the rendered chat)")
 
 
 def wall(cmd: list[str], repeats: int = 5) -> float:
@@ -102,15 +171,10 @@ def warm_turn(repeats: int = 20) -> float:
 
 
 def main() -> int:
-    rows = llm_table()
-    print("(a) LLM calls and rough tokens per task (scripted OpenAI-compatible server on loopback)")
-    print(f"{'task':<40} {'calls':>5} {'prompt tok':>10} {'completion tok':>14}")
-    for r in rows:
-        print(f"{r['task']:<40} {r['calls']:>5} {r['prompt']:>10} {r['completion']:>14}")
-    walk_calls = max(r["calls"] for r in rows if r["task"].startswith("walkthrough ("))
-    check_calls = next(r["calls"] for r in rows if r["task"].startswith("homework"))
-    print(f"goals: walkthrough <= 2 calls: {walk_calls} ({'met' if walk_calls <= 2 else 'MISSED'}); "
-          f"homework check <= 2 calls: {check_calls} ({'met' if check_calls <= 2 else 'MISSED'})")
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NNT_MODEL", "NNT_OFFLINE", "NNT_CONTEXT_TOKENS"):
+        os.environ.pop(var, None)
+    scripted, real = llm_tables()
+    print_llm_tables(scripted, real)
 
     nnt = str(Path(sys.executable).with_name("nnt"))
     walk_s = wall([nnt, "walk", str(EXAMPLE)])

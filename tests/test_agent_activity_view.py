@@ -45,7 +45,7 @@ def test_retrieval_is_shown_query_terms_verdict_cards_prompt():
          "notice": "embeddings unavailable (ConnectError); ranked by BM25 alone",
          "prompt": "Answer from the cards.\n[cars] Car maintenance\n...", "prompt_status": "not sent (offline)"},
     ]
-    text = trace_text({"activity": activity})
+    text = trace_text({"turn": {"activity": activity}})
     assert "query “what is a car?” → search terms `car`" in text
     assert "**not covered**: the best card matches only 20%" in text
     assert "1. [cars] Car maintenance: fused 0.033 (BM25 1.25, cosine 0.91); matched `car`" in text
@@ -58,6 +58,6 @@ def test_retrieval_is_shown_query_terms_verdict_cards_prompt():
 
 
 def test_an_older_retrieval_entry_without_terms_still_renders():
-    text = trace_text({"activity": [{"kind": "retrieval", "query": "q", "cards": [], "prompt": None}]})
+    text = trace_text({"turn": {"activity": [{"kind": "retrieval", "query": "q", "cards": [], "prompt": None}]}})
     assert "query “q” → search terms none" in text and "no card shares a term" in text
     assert "Nothing traced yet" in trace_text({})

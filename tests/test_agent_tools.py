@@ -33,8 +33,13 @@ def test_definitions_carry_descriptions_the_model_reads():
     assert all(d["description"] for d in defs.values())
 
 
+FLAT_R2 = {"input": [0.5, 0.8], "target": [1], "loss": "half_sse", "learning_rate": 0.5,
+           "layers": [{"W": [[0.15, 0.20], [0.25, 0.30]], "b": [0.35, 0.35], "activation": "sigmoid"},
+                      {"W": [[0.40, 0.45]], "b": [0.60], "activation": "sigmoid"}]}
+
+
 def test_set_network_then_forward_gives_compact_hand_checked_values():
-    out = run_tool("set_network", {"network": R2, "guessed": []}, None)
+    out = run_tool("set_network", {**FLAT_R2, "guessed": []}, None)
     assert out.ok and out.spec is not None
     fwd = run_tool("forward_pass", {}, out.spec)
     assert fwd.ok
@@ -53,17 +58,18 @@ def test_backprop_delta_matches_hand_chain_rule():
 
 
 def test_validation_error_is_one_line_naming_the_field():
-    bad = {"network": {"input": [0.5], "target": [1], "layers": [{"dense": {"b": [0.1]}}]}}
+    bad = {"input": [0.5], "target": [1], "loss": "half_sse", "learning_rate": 0.5, "guessed": [],
+           "layers": [{"b": [0.1], "activation": "sigmoid"}]}
     out = run_tool("set_network", bad, None)
     assert not out.ok and "\n" not in out.error
-    assert "network.layers.0.dense.W" in out.error and "call the tool again" in out.error
+    assert "layers.0.W" in out.error and "call the tool again" in out.error
     assert out.content().startswith("error:")
 
 
 def test_engine_error_comes_back_to_the_model():
-    wrong_shape = json.loads(json.dumps(R2))
-    wrong_shape["layers"][1]["dense"]["W"] = [[0.4, 0.45, 0.5]]  # 3 inputs, but layer 1 gives 2
-    out = run_tool("set_network", {"network": wrong_shape}, None)
+    wrong_shape = json.loads(json.dumps({**FLAT_R2, "guessed": []}))
+    wrong_shape["layers"][1]["W"] = [[0.4, 0.45, 0.5]]  # 3 inputs, but layer 1 gives 2
+    out = run_tool("set_network", wrong_shape, None)
     assert not out.ok and "layer 2" in out.error.lower()
 
 

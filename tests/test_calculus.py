@@ -247,6 +247,10 @@ def _rename(text: str, x: str, w: str) -> str:
     return re.sub(r"\bw\b", w, re.sub(r"\bx\b", x, text))
 
 
+def central_difference(f, x: float, h: float) -> float:
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
 @settings(max_examples=30, deadline=None)
 @given(EXPRESSIONS, EXPRESSIONS, EXPRESSIONS, st.floats(-1.5, 1.5), st.floats(-1.5, 1.5))
 def test_graph_gradients_match_central_differences(e1, e2, e3, a, b):
@@ -261,9 +265,10 @@ def test_graph_gradients_match_central_differences(e1, e2, e3, a, b):
 
     trace = graph({"a": a, "b": b}, {"d": _rename(t1, "a", "b"), "e": _rename(t2, "d", "b"),
                                      "y": _rename(t3, "d", "e")})
-    h = 1e-5
     assert float(trace.display("y")) == pytest.approx(y_of(a, b), rel=1e-12, abs=1e-12)
-    assert trace.info["gradient"]["a"] == pytest.approx((y_of(a + h, b) - y_of(a - h, b)) / (2 * h),
-                                                        rel=1e-6, abs=1e-6)
-    assert trace.info["gradient"]["b"] == pytest.approx((y_of(a, b + h) - y_of(a, b - h)) / (2 * h),
-                                                        rel=1e-6, abs=1e-6)
+    for name, f in (("a", lambda t: y_of(t, b)), ("b", lambda t: y_of(a, t))):
+        x0 = a if name == "a" else b
+        # central differences at h and h/2: their gap estimates the oracle's own truncation error
+        # (steep composites such as sin(((b + 3)²)²) have third derivatives near 1e7)
+        d_h, d_h2 = (central_difference(f, x0, h) for h in (1e-5, 5e-6))
+        assert trace.info["gradient"][name] == pytest.approx(d_h2, rel=1e-6, abs=1e-6 + 10 * abs(d_h - d_h2))

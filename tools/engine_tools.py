@@ -122,7 +122,7 @@ def _table_result(trace, max_rows: int = 25) -> dict:
     for table in trace.tables:
         rows = table.rows if len(table.rows) <= max_rows else table.rows[:10] + table.rows[-10:]
         tables.append({"title": table.title, "columns": list(table.columns),
-                       "rows": [[compact_value(c) if isinstance(c, (int, float, np.number)) else c
+                       "rows": [[compact_value(c) if isinstance(c, (float, np.floating)) else c
                                  for c in r] for r in rows]})
     return {"tables": tables}
 
@@ -206,7 +206,7 @@ def run_tool(name: str, args: dict | None, spec: dict | None) -> ToolOutcome:
 
 def _run_parsed(name: str, args: dict, parsed, spec: dict | None) -> ToolOutcome:
     if name == "set_network":
-        new_spec = validate_spec(parsed.network.to_spec())
+        new_spec = validate_spec(parsed.to_spec())
         trace = trace_for(new_spec)  # cached: validate_spec walked it already
         result = {"accepted": True, "steps": len(list(trace)), "guessed": list(parsed.guessed)}
         return ToolOutcome(name, args, True, result, spec=new_spec, guessed=list(parsed.guessed))

@@ -76,9 +76,10 @@ class ConceptAnswer:
 
 
 def card_terms(card: Card) -> list[str]:
-    """A card's indexed terms: title and tags count twice (they name the concept), then the body."""
+    """A card's indexed terms: the title three times (it names the concept: "what is attention?" is
+    the attention card's question before the transformer card's), the id and tags twice, the body once."""
     head = tokenize(f"{card.title} {card.id.replace('-', ' ')} " + " ; ".join(card.tags))
-    return head + head + tokenize(card.body)
+    return head + head + tokenize(card.title) + tokenize(card.body)
 
 
 class KnowledgeBase:
@@ -196,20 +197,55 @@ def _units(card: Card) -> list[str]:
 
 
 def _lead(card: Card, max_words: int = 90) -> str:
-    """The card's opening, cut at a sentence end; a lead-in ending in ':' brings its list along."""
+    """The card's opening, cut at a sentence end; a lead-in ending in ':' brings its list along, cut
+    only between items (the attention card's four steps stay whole, one to a line)."""
     paras = card.body.split("\n\n")
-    lead = " ".join(paras[0].split())
+    lead = _sentences(" ".join(paras[0].split()), max_words)
     if lead.endswith(":") and len(paras) > 1:
-        lead += "\n" + paras[1].strip()
-    if len(lead.split()) > max_words and not lead.endswith(":"):
-        sentences = re.split(r"(?<=[.!?])\s+", lead)
-        kept = []
-        for s in sentences:
-            if kept and len(" ".join(kept + [s]).split()) > max_words:
+        items = [" ".join(i.split()) for i in re.split(r"\n(?=\s*(?:[-*]|\d+\.)\s)", paras[1].strip())]
+        kept = items[:1]
+        for item in items[1:]:
+            if len(" ".join([lead] + kept + [item]).split()) > 2 * max_words:
                 break
-            kept.append(s)
-        lead = " ".join(kept)
+            kept.append(item)
+        lead += "\n" + "\n".join(kept)
     return lead
+
+
+def _sentences(text: str, max_words: int) -> str:
+    """`text` cut after the last whole sentence within `max_words` (at least one sentence)."""
+    if len(text.split()) <= max_words:
+        return text
+    kept: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if kept and len(" ".join(kept + [sentence]).split()) > max_words:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
+
+
+def _card_extract(card: Card, terms: list[str], sentences: int = 3) -> list[str]:
+    """A card's opening and its `sentences` most relevant lines for these terms, each cited [card-id]."""
+    kb = knowledge_base()
+    lead = _lead(card)
+    weight = {t: kb.idf.get(t, 0.0) for t in terms}
+
+    def relevance(unit: str) -> float:
+        return sum(weight.get(t, 0.0) for t in set(tokenize(unit)))
+
+    units = _units(card)
+    flat_lead = " ".join(lead.split())
+    rest = [i for i, u in enumerate(units)                  # a lead-in ending in ':' needs its list
+            if " ".join(u.split()) not in flat_lead and not u.endswith(":")]
+    best = sorted((i for i in rest if relevance(units[i]) > 0),
+                  key=lambda i: relevance(units[i]), reverse=True)[:sentences]
+    # a short sentence is often a topic sentence: bring the sentence that supports it along
+    chosen = sorted(set(best) | {i + 1 for i in best if len(units[i].split()) < 20 and i + 1 in rest})
+    parts = [f"**{card.title}** [{card.id}]", f"{lead} [{card.id}]"]
+    parts += [f"{units[i]} [{card.id}]" for i in chosen]
+    if card.try_command:
+        parts.append(f"Try it in the engine: `{card.try_command}`")
+    return parts
 
 
 def answer_offline(query: str, k: int = 3, embeddings: EmbeddingConfig | None = None) -> ConceptAnswer:
@@ -217,30 +253,30 @@ def answer_offline(query: str, k: int = 3, embeddings: EmbeddingConfig | None = 
     found = retrieve(query, k, embeddings)
     if not found.covered:
         return ConceptAnswer(NOT_COVERED, found.hits, False, found)
-    kb = knowledge_base(embeddings)
-    top = found.hits[0].card
-    lead = _lead(top)
-    weight = {t: kb.idf.get(t, 0.0) for t in found.terms}
-
-    def relevance(unit: str) -> float:
-        return sum(weight.get(t, 0.0) for t in set(tokenize(unit)))
-
-    units = _units(top)
-    flat_lead = " ".join(lead.split())
-    rest = [i for i, u in enumerate(units)                  # a lead-in ending in ':' needs its list
-            if " ".join(u.split()) not in flat_lead and not u.endswith(":")]
-    best = sorted((i for i in rest if relevance(units[i]) > 0),
-                  key=lambda i: relevance(units[i]), reverse=True)[:3]
-    # a short sentence is often a topic sentence: bring the sentence that supports it along
-    chosen = sorted(set(best) | {i + 1 for i in best if len(units[i].split()) < 20 and i + 1 in rest})
-    parts = [f"**{top.title}** [{top.id}]", f"{lead} [{top.id}]"]
-    parts += [f"{units[i]} [{top.id}]" for i in chosen]
+    parts = _card_extract(found.hits[0].card, found.terms)
     others = [h.card for h in found.hits[1:]]
     if others:
-        parts.append("Related: " + "; ".join(f"{c.title} [{c.id}]" for c in others))
-    if top.try_command:
-        parts.append(f"Try it in the engine: `{top.try_command}`")
+        parts.insert(-1 if found.hits[0].card.try_command else len(parts),
+                     "Related: " + "; ".join(f"{c.title} [{c.id}]" for c in others))
     return ConceptAnswer("\n\n".join(parts), found.hits, True, found)
+
+
+def answer_compare(query: str, sides: list[str], embeddings: EmbeddingConfig | None = None) -> ConceptAnswer:
+    """A comparison ("RAG vs fine-tuning"): each side retrieved on its own and both answered, side by
+    side, from each side's best card (the two cards are what the answer, and an LLM's prompt, hold)."""
+    searches = [retrieve(side, 2, embeddings) for side in sides]
+    tops = [r.hits[0] for r in searches if r.covered and r.hits]
+    if len({h.card.id for h in tops}) < 2:  # one card covers both, or a side is not covered: one search
+        return answer_offline(query, embeddings=embeddings)
+    hits = tops
+    terms = list(dict.fromkeys(t for r in searches for t in r.terms))
+    reason = "; ".join(f"“{side}”: {r.reason}" for side, r in zip(sides, searches))
+    found = Retrieval(query, terms, hits, True, min(r.coverage for r in searches), f"a comparison, each side "
+                      f"searched on its own: {reason}")
+    parts = [f"**{' vs '.join(sides)}**: the course cards on each side."]
+    for side, r in zip(sides, searches):
+        parts += _card_extract(r.hits[0].card, r.terms, sentences=2)
+    return ConceptAnswer("\n\n".join(parts), hits, True, found)
 
 
 def build_prompt(question: str, hits: list[Hit]) -> str:

@@ -1,10 +1,12 @@
 """Text to search terms for the knowledge base: a tokenizer that keeps maths tokens, and an alias table.
 
 The same function turns cards and questions into terms, so both sides agree:
-- maths tokens stay whole: `dL/dw`, `∂L/∂w` (also indexed as `dl/dw`), `x²`, `½`, `σ`, `η`;
+- maths tokens stay whole: `dL/dw`, `∂L/∂w` (also indexed as `dl/dw`), `x²`, `½`, `σ`, `η`; a
+  transpose and a square root are read as typed (`Kᵀ` as `k^t`, `√d` as `sqrt d`);
 - an alias table adds one canonical term for every way of naming a concept
   ("mean squared error" and "MSE" both add `mse`; "retrieval-augmented generation" adds `rag`);
-- English filler words are dropped and plurals folded ("activations" -> "activation").
+- English filler words are dropped, and plurals, -ing and -ed folded ("activations" -> "activation",
+  "overfitting" and "overfitted" -> "overfit").
 """
 from __future__ import annotations
 
@@ -76,12 +78,27 @@ stuff something anything someone anyone give show describe idea term word called
 """.split())
 
 _KEEP_S = ("ss", "us", "is", "as", "os")
+_VOWEL = re.compile(r"[aeiouy]")
+_UNDOUBLE = re.compile(r"([bdgmnprt])\1$")  # "stopp" -> "stop", "embedd" -> "embed" (not "fall", "pass")
 
 
 def fold(word: str) -> str:
-    """Fold a plural onto its singular ("activations" -> "activation", "biases" -> "bias")."""
+    """Fold a word's inflections onto one term, the same for cards and questions: plurals onto the
+    singular ("activations" -> "activation"), then -ing and -ed onto the stem ("overfitting",
+    "overfitted" -> "overfit"; "stopping" -> "stop"), then a final silent e ("compute", "computed",
+    "computing" -> "comput"). A light stemmer: it only has to give both sides the same term."""
     if len(word) <= 3 or not word.isalpha():
         return word
+    word = _singular(word)
+    for suffix in ("ing", "ed"):
+        stem = word[:-len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3 + (suffix == "ed") and _VOWEL.search(stem):
+            word = _UNDOUBLE.sub(r"\1", stem)
+            break
+    return word[:-1] if len(word) >= 4 and word.endswith("e") and not word.endswith("ee") else word
+
+
+def _singular(word: str) -> str:
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("sses", "xes", "ches", "shes")) or (word.endswith("ses") and len(word) > 5):
@@ -105,6 +122,11 @@ def _alias_pattern() -> tuple[re.Pattern, dict[str, str]]:
 _ALIAS_PATTERN, _CANONICAL_OF = _alias_pattern()
 
 
+def maths_as_typed(text: str) -> str:
+    """Maths symbols as students type them, so both spellings meet: Kᵀ as k^t, √d as sqrt d."""
+    return text.replace("ᵀ", "^t").replace("√", " sqrt ")
+
+
 def alias_terms(text: str) -> list[str]:
     """The canonical term of every alias named in `text` (lower-cased, '-' read as a space)."""
     flat = " ".join(text.lower().replace("-", " ").split())
@@ -114,7 +136,7 @@ def alias_terms(text: str) -> list[str]:
 def tokenize(text: str) -> list[str]:
     """Search terms of `text`: words and maths tokens, folded, without filler, plus alias terms."""
     terms = []
-    for token in TOKEN.findall(text.lower()):
+    for token in TOKEN.findall(maths_as_typed(text.lower())):
         if token in STOPWORDS:
             continue
         terms.append(fold(token))

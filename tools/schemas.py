@@ -17,69 +17,33 @@ class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class DenseArgs(_Args):
-    """A fully connected layer: z = W·a_prev + b, then the activation."""
+class DenseLayerArgs(_Args):
+    """One fully connected layer: z = W·a_prev + b, then the activation."""
 
-    W: list[list[float]] = Field(description="weights, one row per neuron of this layer: shape (n_out, n_in); "
-                                             "row i holds the weights INTO neuron i")
-    b: list[float] = Field(description="biases, one per neuron of this layer (length n_out)")
-    activation: Activation = Field("linear", description="activation applied to z")
-
-
-class Conv2dArgs(_Args):
-    """A 2-D convolution (cross-correlation) over a C×H×W input."""
-
-    filters: list = Field(description="filters as nested lists of shape C_out×C_in×k×k")
-    bias: list[float] = Field(description="one bias per filter (length C_out)")
-    stride: int = Field(1, ge=1, description="step between filter positions")
-    padding: int = Field(0, ge=0, description="zeros added on each border")
-
-
-class PoolArgs(_Args):
-    """A pooling window."""
-
-    size: int = Field(2, ge=1, description="window side")
-    stride: int = Field(2, ge=1, description="step between windows")
-
-
-class LayerArgs(_Args):
-    """One layer: fill in exactly one of the fields."""
-
-    dense: DenseArgs | None = None
-    conv2d: Conv2dArgs | None = None
-    activation: Activation | None = Field(None, description="a separate activation layer (after conv2d)")
-    maxpool: PoolArgs | None = None
-    avgpool: PoolArgs | None = None
-    flatten: dict | None = Field(None, description="{} to flatten C×H×W into a vector")
-
-
-class NetworkArgs(_Args):
-    """A network with its numbers, in the engine's spec format."""
-
-    input: list = Field(description="one sample as a list of numbers (C×H×W nested lists for an image); "
-                                    "a list of samples is a batch")
-    target: list = Field(description="the target output for the sample, e.g. [1] or [1, 0]")
-    layers: list[LayerArgs] = Field(description="the layers from input to output")
-    loss: Loss = Field("half_sse", description="half_sse = ½·Σ(ŷ−y)², sse = Σ(ŷ−y)², mse = mean, "
-                                               "bce = binary cross-entropy, cross_entropy = categorical")
-    learning_rate: float = Field(0.5, gt=0, description="η for the gradient-descent update")
-    title: str | None = Field(None, description="a short name for the problem (optional)")
-    notes: list[str] | None = Field(None, description="remarks to show with the walkthrough (optional)")
-
-    def to_spec(self) -> dict:
-        """The engine's spec dict (layers as one-key mappings, empty fields dropped)."""
-        spec = self.model_dump(exclude_none=True)
-        spec["layers"] = [{k: v for k, v in layer.items()} for layer in spec["layers"]]
-        return spec
+    W: list[list[float]] = Field(max_length=16, description="weights, one row per neuron of this layer; row i "
+                                                          "holds the weights INTO neuron i, one per input")
+    b: list[float] = Field(max_length=16, description="biases, one per neuron of this layer")
+    activation: Activation = Field(description="the activation of this layer")
 
 
 class set_network(_Args):  # noqa: N801 - the class name is the tool name the model sees
-    """Turn a network described in words or pasted numbers into the engine's spec. Call this first
-    when the user describes a network; list every value you had to assume in `guessed`."""
+    """The network the student described, in the engine's format. Copy every number exactly as the
+    student wrote it; never compute or change one. List in `guessed` every value you assumed."""
 
-    network: NetworkArgs
-    guessed: list[str] = Field(default_factory=list,
-                               description="values not stated by the user that you assumed, in words")
+    input: list[float] = Field(max_length=16, description="the input values x1, x2, ... in order")
+    target: list[float] = Field(max_length=8, description="the target output(s)")
+    layers: list[DenseLayerArgs] = Field(min_length=1, max_length=4,
+                                         description="the layers from the first hidden layer to the output")
+    loss: Loss = Field(description="half_sse = ½·Σ(ŷ−y)², sse = Σ(ŷ−y)², mse = mean, bce = binary "
+                                   "cross-entropy, cross_entropy = categorical")
+    learning_rate: float = Field(description="η for the gradient-descent update")
+    guessed: list[str] = Field(max_length=6, description="values not stated by the student that you assumed")
+
+    def to_spec(self) -> dict:
+        """The engine's spec dict."""
+        return {"input": list(self.input), "target": list(self.target),
+                "layers": [{"dense": layer.model_dump()} for layer in self.layers],
+                "loss": self.loss, "learning_rate": self.learning_rate}
 
 
 class forward_pass(_Args):  # noqa: N801
@@ -145,6 +109,7 @@ class record_claims(_Args):  # noqa: N801
     claims: list[ClaimArgs]
 
 
+NETWORK_TOOLS = ["forward_pass", "backprop", "update_step", "train", "gradcheck", "show_step", "conv_steps"]
 TOOL_ARGS: dict[str, type[BaseModel]] = {
     cls.__name__: cls
     for cls in (set_network, forward_pass, backprop, update_step, conv_steps, train, gradcheck, show_step,
