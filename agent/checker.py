@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 
 from nn_tutor.agent.grounding import grounding_for, numbers_in
 from nn_tutor.agent.budget import estimate_tokens, first_prompt_limit

