@@ -58,7 +58,7 @@ lock-upgrade: $(BIN)/uv
 
 # the wheel and the sdist, in dist/, built offline with the locked setuptools
 wheel: $(DEV)
-	rm -rf dist
+	rm -rf build dist
 	$(BIN)/python -m build --no-isolation --sdist --wheel --outdir dist .
 
 clean:
