@@ -228,15 +228,12 @@ class Aligner:
         """Elements of the steps around where the work has got to (for mistakes and operands)."""
         p = self.problem
         lo, hi = self.cursor + NEAR[0], self.cursor + NEAR[1]
-        out = []
-        for s in p.trace:
-            k = p.order[s.id]
-            if s.op is None or s.quantity == "pool_mask" or not lo <= k <= hi:
-                continue
-            if claim.value.ndim == 0:
-                out.extend(Place(s.id, tuple(int(i) for i in idx)) for idx in np.ndindex(self.world.truth[s.id].shape))
-            else:
-                out.extend(pl for pl in p.slices(claim.value.shape) if pl.sid == s.id)
+        near = [s.id for s in p.trace if s.op is not None and s.quantity != "pool_mask" and lo <= p.order[s.id] <= hi]
+        if claim.value.ndim == 0:
+            out = [Place(sid, tuple(int(i) for i in idx)) for sid in near for idx in np.ndindex(p.truth[sid].shape)]
+        else:
+            inside = set(near)
+            out = [pl for pl in p.slices(claim.value.shape) if pl.sid in inside]
         return out[:400]
 
     # --- evidence --------------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ class Problem:
     ancestors: dict = field(default_factory=dict)      # step id -> the steps it is computed from, itself too
     reach: dict = field(default_factory=dict)          # step id -> bits of the trace positions it reaches
     _sources: dict = field(default_factory=dict)
+    _slices: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, trace) -> "Problem":
@@ -131,13 +132,19 @@ class Problem:
                                     for x, t in zip(v, np.broadcast_to(np.ravel(tol), v.shape)))
 
     def slices(self, shape: tuple) -> list[Place]:
-        """Every place a written array of this shape may be: whole steps, rows, blocks."""
+        """Every place a written array of this shape may be: whole steps, rows, blocks (found once per shape)."""
+        shape = tuple(shape)
+        if shape not in self._slices:
+            self._slices[shape] = self._find_slices(shape)
+        return self._slices[shape]
+
+    def _find_slices(self, shape: tuple) -> list[Place]:
         want = tuple(n for n in shape if n != 1)
         out = []
         for s in self.trace:
             if s.op is None or s.quantity == "pool_mask":
                 continue
-            full = np.shape(self.trace.display(s.id))
+            full = np.shape(self.truth[s.id])
             if int(np.prod(full)) == int(np.prod(shape)) and tuple(n for n in full if n != 1) == want:
                 out.append(Place(s.id, ()))
                 continue

@@ -106,10 +106,10 @@ class World:
             bits |= self.reach[sid]
         flat = self._flats[world]
         with np.errstate(all="ignore"):
-            for k in range(bits.bit_length()):
-                if not bits >> k & 1:
-                    continue
-                step = self.trace[self.ids[k]]
+            while bits:                             # the reached positions, lowest (earliest) first
+                low = bits & -bits
+                bits ^= low
+                step = self.trace[self.ids[low.bit_length() - 1]]
                 sid = step.id
                 if step.op is None:
                     continue
