@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nn_tutor.engine.kinds import walk
-from nn_tutor.engine.spec import load_spec
+from nn_tutor.engine.spec import load_spec, parse_text
 from nn_tutor.tools.homework import check_text
 from nn_tutor.tools.homework.names import align_name
 
@@ -77,6 +77,40 @@ def test_a_later_wrong_step_after_a_carried_one_is_still_wrong():
     text = "z1 = 3\nz2 = 3 × 3 + 1 = 10\nL = 25\n"
     claims = check_text(text, r8).claims
     assert [c.verdict for c in claims][-1] == "wrong"
+
+
+def test_numbers_of_a_written_vector_used_again_are_not_judged_again():
+    r2 = load_spec(R2)
+    # out_h2 = σ(0.25·0.5 + 0.30·0.8 + 0.35) = σ(0.715) = 0.6715, written 0.7715 (wrong); the next line
+    # uses 0.6422 and 0.7715 as operands: 0.40·0.6422 + 0.45·0.7715 + 0.60 = 1.2041 follows from it
+    text = "a1 = [0.6422, 0.7715]\nnet_o1 = 0.40 × 0.6422 + 0.45 × 0.7715 + 0.60 = 1.2041\n"
+    claims = check_text(text, r2).claims
+    assert [c.verdict for c in claims] == ["wrong", "carried"], [(c.text, c.verdict) for c in claims]
+
+
+def test_a_slip_in_e_to_the_z_carries_into_the_probabilities_and_the_loss():
+    r5 = load_spec("examples/r5_dog_cat_softmax_mse.yaml")
+    # h = relu(W1·x + b1) = [0.71, 0.44, 0.27]; z2 = [0.8·0.71 + 0.6·0.44 + 0.3·0.27 − 0.2, …] = [0.713, 0.464]
+    # e^0.713 = 2.0401 is written 2.1401; Σ = 2.1401 + 1.5904 = 3.7305; from these the student's
+    # p = [2.1401/3.7305, 1.5904/3.7305] = [0.5737, 0.4263] (true [0.5619, 0.4381]) and
+    # L = ½((0.5737 − 1)² + 0.4263²) = 0.1818 (true 0.1919): both follow from the slip alone
+    text = ("z2 = [0.713, 0.464]\ne^0.713 = 2.1401\ne^0.464 = 1.5904\nΣ = 2.1401 + 1.5904 = 3.7305\n"
+            "p = [0.5737, 0.4263]\nL = 0.1818\n")
+    verdicts = [(c.text, c.verdict) for c in check_text(text, r5).claims]
+    assert verdicts[1] == ("e^0.713 = 2.1401", "wrong"), verdicts
+    assert verdicts[-2:] == [("p = [0.5737, 0.4263]", "carried"), ("L = 0.1818", "carried")], verdicts
+
+
+def test_a_slip_in_a_square_carries_into_the_loss():
+    spec = parse_text("input: [1, 2]\ntarget: [1, 0]\nlayers:\n"
+                      "  - dense: {W: [[0.1, 0.2], [0.3, 0.4]], b: [0, 0], activation: linear}\n"
+                      "loss: half_sse\nlearning_rate: 0.1\n")
+    # ŷ = [0.1 + 0.4, 0.3 + 0.8] = [0.5, 1.1]; (0.5 − 1)² = 0.25, (1.1 − 0)² = 1.21; E = ½·1.46 = 0.73
+    # the first square written 0.35: E = ½(0.35 + 1.21) = 0.78 follows from it
+    text = "ŷ = [0.5, 1.1]\n(0.5 − 1)² = 0.35\n(1.1 − 0)² = 1.21\nE = 0.78\n"
+    claims = check_text(text, spec).claims
+    assert [c.verdict for c in claims] == ["correct", "wrong", "correct", "carried"], \
+        [(c.text, c.verdict) for c in claims]
 
 
 # --- names students use, aligned to the trace (R2: 2-2-1 sigmoid network) ---------------------------------

@@ -483,7 +483,7 @@ class Aligner:
                 return found
         view = View(self.world, world)
         found = list(alternatives(view, sid, ()))
-        depends = frozenset().union(*(self.problem.ancestors.get(r, ()) for r in view.read | {sid}))
+        depends = frozenset().union(*(self.problem.graph.ancestors.get(r, ()) for r in view.read | {sid}))
         self._alternatives[(world, sid)] = (self.world.version, depends, found)
         return found
 

@@ -5,10 +5,16 @@ per-sample products δ·x, e^z and Σ e^z of a softmax, 1 − a of a sigmoid, th
 the update step η·g. Each is computed from trace steps (found by their typed fields), so it has a
 true value and follows the student's own earlier numbers like any step. The aligner prefers a
 step of the network itself when both fit.
+
+Some of them are also a route into the network's own step: the softmax is e^z / Σ e^z, a
+squared-error loss a multiple of the squares. The worlds compute the step through its route, so a
+student's slip in e^z or in a square carries into the probabilities or the loss they compute next.
 """
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -28,8 +34,17 @@ def kind_of(sid: str) -> str:
     return KINDS.get(sid.rsplit(".", 1)[-1], "")
 
 
-def with_auxiliary(trace: Trace) -> tuple[Trace, dict[str, str]]:
-    """A copy of the trace with the auxiliary steps added, and for each of them the step it follows."""
+@dataclass(frozen=True)
+class Route:
+    """Another way to compute a step from quantities written on the way (internal values in, internal out)."""
+
+    inputs: tuple[str, ...]
+    fn: Callable
+
+
+def with_auxiliary(trace: Trace) -> tuple[Trace, dict[str, str], dict[str, Route]]:
+    """A copy of the trace with the auxiliary steps added, for each of them the step it follows, and
+    the routes into network steps that pass through them."""
     out = Trace(trace.title, trace.batch_size, trace.conventions)
     out.info, out.notes, out.tables = dict(trace.info), list(trace.notes), list(trace.tables)
     for step in trace:
@@ -57,7 +72,61 @@ def with_auxiliary(trace: Trace) -> tuple[Trace, dict[str, str]]:
             if trace[lr].quantity == "learning_rate":
                 _add(out, anchors, _aux_id(step.id, "step"), "the update step η·g", step.id, (lr, g),
                      lambda e, grad: e * grad, None)
-    return out, anchors
+    return out, anchors, _routes(out, trace)
+
+
+def _routes(out: Trace, trace: Trace) -> dict[str, Route]:
+    """The routes through e^z, Σ e^z and (ŷ − y)² that compute the same values as the steps they
+    replace, checked on the true values and on a shifted input (so a cross-entropy is no multiple
+    of the squares)."""
+    routes = {}
+    for step in trace:
+        if step.quantity == "activation" and step.activation == "softmax":
+            exp, expsum = _aux_id(step.id, "exp"), _aux_id(step.id, "expsum")
+            if exp in out.steps and expsum in out.steps:
+                route = Route((exp, expsum), lambda e, s: e / s)
+                if _agrees(out, step, route):
+                    routes[step.id] = route
+        elif step.quantity in ("loss", "sample_losses") and len(step.inputs) == 2 and step.inputs[1] == "y":
+            sq = f"{step.id[: step.id.index('loss')]}aux.sq"
+            if sq not in out.steps:
+                continue
+            total = np.sum(out[sq].value, axis=0)
+            if not np.all(np.abs(total) > 1e-12):
+                continue
+            ratio = np.ravel(np.asarray(step.value, dtype=np.float64) / total)[0]
+            shape = np.shape(step.value)
+            route = Route((sq,), lambda q, c=ratio, shape=shape: np.reshape(c * np.sum(q, axis=0), shape))
+            if _agrees(out, step, route):
+                routes[step.id] = route
+    return routes
+
+
+def _agrees(trace: Trace, step, route: Route) -> bool:
+    """The route gives the step's value on the true inputs and with its first input shifted."""
+    first = step.inputs[0]
+    for shift in (0.0, 0.137):
+        over = {first: np.asarray(trace[first].value, dtype=np.float64) + shift}
+        try:
+            with np.errstate(all="ignore"):
+                direct = np.asarray(step.op.fn(*[_evaluate(trace, i, over) for i in step.inputs]), dtype=np.float64)
+                routed = np.asarray(route.fn(*[_evaluate(trace, i, over) for i in route.inputs]), dtype=np.float64)
+        except (ValueError, IndexError, TypeError):
+            return False
+        if direct.shape != routed.shape or not np.allclose(direct, routed, rtol=1e-9, atol=1e-12):
+            return False
+    return True
+
+
+def _evaluate(trace: Trace, sid: str, over: dict) -> np.ndarray:
+    """A step's internal value with some steps replaced, recomputing the auxiliary steps on the way."""
+    if sid in over:
+        return over[sid]
+    step = trace[sid]
+    if step.phase != AUX:
+        return step.value
+    over[sid] = np.asarray(step.op.fn(*[_evaluate(trace, i, over) for i in step.inputs]), dtype=np.float64)
+    return over[sid]
 
 
 def _aux_id(sid: str, what: str) -> str:

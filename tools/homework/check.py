@@ -35,7 +35,7 @@ class Checker:
     def __init__(self, problem: Problem | None, rtol=None, atol=None):
         self.problem = problem
         self.override = (rtol, atol) if rtol is not None or atol is not None else None
-        self.world = World(problem.trace, problem.truth, problem.layout, problem.reach) if problem is not None else None
+        self.world = World(problem.trace, problem.truth, problem.layout, problem.graph) if problem is not None else None
         self.ledger = Ledger()
         self.aligner = Aligner(problem, self.world, self.ledger) if problem is not None else None
         self.out: list[CheckedClaim] = []

@@ -69,9 +69,11 @@ class Ledger:
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)
-        if np.ndim(entry.value) == 0 and entry.verdict != "unchecked":
-            self._scalars.append((float(entry.value), float(precision(entry.decimals, entry.value)),
-                                  len(self.entries) - 1))
+        if entry.verdict != "unchecked" and np.size(entry.value) <= 64:
+            # each number of a vector too: `w = [-1.7, 0.8]`, then `-1.7*3 + 0.8*(-1)` uses them
+            values = np.ravel(np.asarray(entry.value, dtype=np.float64))
+            tols = np.broadcast_to(np.ravel(precision(entry.decimals, entry.value)), values.shape)
+            self._scalars.extend((float(v), float(t), len(self.entries) - 1) for v, t in zip(values, tols))
             self._arrays = None
         if entry.name:
             self.names[(entry.name, entry.sample)] = entry

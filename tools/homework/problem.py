@@ -79,8 +79,8 @@ class Problem:
     successor: dict = field(default_factory=dict)      # step id -> the same step in the next iteration, epoch, sample
     family: dict = field(default_factory=dict)         # a step's id without prefixes -> every instance of it
     auxiliary: set = field(default_factory=set)        # steps added on the way (auxiliary.py)
-    ancestors: dict = field(default_factory=dict)      # step id -> the steps it is computed from, itself too
-    reach: dict = field(default_factory=dict)          # step id -> bits of the trace positions it reaches
+    graph: "Graph" = None                              # what each step is computed from, and reaches
+    iterations: int = 1                                # training iterations the trace goes through
     _sources: dict = field(default_factory=dict)
     _slices: dict = field(default_factory=dict)
 
@@ -88,7 +88,7 @@ class Problem:
     def of(cls, trace) -> "Problem":
         from nn_tutor.tools.homework.auxiliary import with_auxiliary
 
-        trace, anchors = with_auxiliary(trace)
+        trace, anchors, routes = with_auxiliary(trace)
         p = cls(trace)
         p.order = {s.id: k for k, s in enumerate(trace) if s.id not in anchors}
         for sid, anchor in anchors.items():       # a quantity on the way comes just after its step
@@ -119,7 +119,8 @@ class Problem:
         for fam in families.values():    # the next iteration, epoch or sample (an after-pass is no "next")
             on = [sid for sid in fam if "after" not in group_of(sid).split(".")]
             p.successor.update(zip(on, on[1:]))
-        p.ancestors, p.reach = dependencies(trace)
+        p.graph = dependencies(trace, routes)
+        p.iterations = max((int(m.group(1)) for s in trace for m in [re.match(r"it(\d+)\.", s.id)] if m), default=1)
         givens = [np.ravel(np.asarray(trace.display(s.id), dtype=np.float64)) for s in trace if s.op is None]
         p.given_values = np.concatenate(givens) if givens else np.empty(0)
         return p
@@ -211,16 +212,45 @@ class Problem:
         return found
 
 
-def dependencies(trace) -> tuple[dict, dict]:
-    """Each step's ancestors (itself included) and, as bits over trace positions, the steps it reaches
-    (itself included): what a written value can change."""
-    ancestors: dict[str, frozenset] = {}
+@dataclass(frozen=True)
+class Graph:
+    """What each step is computed from: its inputs, or its route through quantities written on the way."""
+
+    order: tuple[str, ...]     # every step, each after what it is computed from
+    ancestors: dict            # step id -> the steps it is computed from, itself too
+    reach: dict                # step id -> bits over `order` of the steps a write there changes
+    routes: dict               # step id -> the Route it is computed by (auxiliary.py)
+
+
+def dependencies(trace, routes: dict | None = None) -> Graph:
+    """The steps in an order that computes every input first, each step's ancestors, and what a
+    written value can change."""
+    routes = routes or {}
+
+    def inputs(step) -> tuple:
+        return routes[step.id].inputs if step.id in routes else step.inputs
+
+    order: list[str] = []
+    placed: set[str] = set()
+
+    def place(sid: str) -> None:
+        if sid in placed or sid not in trace:
+            return
+        placed.add(sid)
+        for i in inputs(trace[sid]):
+            place(i)
+        order.append(sid)
+
     for s in trace:
-        ancestors[s.id] = frozenset({s.id}).union(*(ancestors[i] for i in s.inputs if i in ancestors))
-    reach = {s.id: 0 for s in trace}
-    for k, s in reversed(list(enumerate(trace))):
-        reach[s.id] |= 1 << k
-        for i in s.inputs:
+        place(s.id)
+    ancestors: dict[str, frozenset] = {}
+    for sid in order:
+        ancestors[sid] = frozenset({sid}).union(*(ancestors[i] for i in inputs(trace[sid]) if i in ancestors))
+    reach = {sid: 0 for sid in order}
+    for k in range(len(order) - 1, -1, -1):
+        sid = order[k]
+        reach[sid] |= 1 << k
+        for i in inputs(trace[sid]):
             if i in reach:
-                reach[i] |= reach[s.id]
-    return ancestors, reach
+                reach[i] |= reach[sid]
+    return Graph(tuple(order), ancestors, reach, routes)

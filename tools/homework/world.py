@@ -22,14 +22,14 @@ RIGHT, WRONG, CARRIED = 1, -1, 0     # how a written value was judged: which wor
 class World:
     """The truth of a trace and the student's written values, recomputed lazily after each write."""
 
-    def __init__(self, trace, truth: dict | None = None, layout: dict | None = None,
-                 reach: dict | None = None):
+    def __init__(self, trace, truth: dict | None = None, layout: dict | None = None, graph=None):
         self.trace = trace
-        if reach is None:
+        if graph is None:
             from nn_tutor.tools.homework.problem import dependencies
-            reach = dependencies(trace)[1]
-        self.reach = reach      # step id -> bits of the trace positions a write there changes
-        self.ids = [s.id for s in trace]
+            graph = dependencies(trace)
+        self.reach = graph.reach     # step id -> bits over graph.order of the steps a write there changes
+        self.ids = graph.order
+        self.routes = graph.routes
         self.truth = truth if truth is not None else \
             {s.id: np.array(trace.display(s.id), dtype=np.float64) for s in trace}
         self.written: dict[str, np.ndarray] = {}     # step -> display array, NaN where not written
@@ -113,8 +113,10 @@ class World:
                 sid = step.id
                 if step.op is None:
                     continue
+                route = self.routes.get(sid)
+                fn, inputs = (route.fn, route.inputs) if route else (step.op.fn, step.inputs)
                 try:
-                    internal = np.asarray(step.op.fn(*[values[i] for i in step.inputs]), dtype=np.float64)
+                    internal = np.asarray(fn(*[values[i] for i in inputs]), dtype=np.float64)
                 except (ValueError, IndexError, TypeError, NNTError, FloatingPointError):
                     internal = np.asarray(step.value, dtype=np.float64)
                 display = np.array(self.trace._to_display(step, internal), dtype=np.float64)
