@@ -36,7 +36,8 @@ SCREENED = 40         # at most this many elements the value fits, nearest to wh
 # context words -> step quantities they speak of
 _CONTEXT = [
     (r"\b(loss|error|cost|e_total|objective)\b", ("loss", "sample_losses", "error")),
-    (r"\b(new|updated?|becomes?|move[sd]? to|after the (update|step))\b", ("updated_weights", "updated_biases")),
+    (r"\b(new|updated?|becomes?|(?:go|goes|went|move[sd]?|change[sd]?)\s+to|(?:are|is)\s+now|"
+     r"after the (update|step))\b", ("updated_weights", "updated_biases")),
     (r"\b(gradient|derivative|slope|grad)s?\b", ("grad_weights", "grad_biases", "grad_activation", "delta",
                                                    "activation_derivative")),
     (r"\b(delta|error signal|δ)s?\b", ("delta",)),
@@ -271,7 +272,7 @@ class Aligner:
     def _mistake_evidence(self, claim: Claim, a: Alignment, tol) -> None:
         """A catalogued mistake gives the claim's value at this place (costly: leading places only)."""
         if a.match not in ("none", "partial") or a.score + 2 < PINNED or not \
-                (a.named or a.operands or claim.role in ("result", "definition") or claim.statement.hints):
+                (a.named or a.operands or claim.role in ("result", "definition") or claim.statement.source == "table"):
             return
         mistake = self._mistake(claim, a.place, tol)
         if mistake is not None:
@@ -429,6 +430,7 @@ class Aligner:
         if place.sid in self.problem.auxiliary:
             a.score -= 0.25             # a step of the network itself first, when both fit
         self._hint_evidence(claim, place, a)
+        self._section_evidence(claim, place, a)
 
     def _cell_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
         """A table goes on row by row: a cell's step is the one its column had a row up, one sample,
@@ -447,6 +449,25 @@ class Aligner:
         group = self.rows.get((table, row))
         if group is not None and self.problem.repeats.get(place.sid, [place.sid]) != [place.sid]:
             a.score += 1 if group_of(place.sid) == group else -1
+
+    def _section_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
+        """The epoch, sample or iteration the work says it is in, against the step's own
+        (epoch2.sample3.z; it2.L1.z is iteration 2, a step without `it` iteration 1)."""
+        hints = claim.statement.hints
+        if "cell" in hints:
+            return                      # a table's rows speak for themselves (_cell_evidence)
+        group = group_of(place.sid)
+        parts = dict(_SECTION.findall(group))
+        for kind, word in (("epoch", "epoch"), ("sample", "sample"), ("iteration", "it")):
+            said = hints.get(kind)
+            if said is None or (kind == "iteration" and (self.problem.iterations < 2 or "after" in group)):
+                continue            # (a pass after an update ends one iteration and starts the next)
+            own = parts.get(word, "1" if kind == "iteration" else None)
+            if own is None:
+                continue
+            if int(own) != said:
+                a.score -= 1.5
+                a.evidence.append(f"not in {kind} {said}")
 
     def _hint_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
         """A table's sample, row and column numbers (1-based) against the element's index."""
@@ -501,6 +522,9 @@ class Aligner:
                 if alt.shape == v.shape and np.all(np.abs(alt - v) <= t) and np.any(np.abs(alt - truth) > t):
                     return m
         return None
+
+
+_SECTION = re.compile(r"(epoch|sample|it)(\d+)")
 
 
 def _sequence(d: float) -> float:

@@ -14,6 +14,7 @@ import re
 from nn_tutor.tools.homework.expr import CONSTANTS, FUNCTIONS, ExprError, Token, tokenize
 from nn_tutor.tools.homework.notation import Line, normalise, uses_decimal_comma
 from nn_tutor.tools.homework.prose import word_arithmetic
+from nn_tutor.tools.homework.sections import markers, with_section_hints
 from nn_tutor.tools.homework.statement import Form, Label, Statement, parse_form
 from nn_tutor.tools.homework.tables import find_tables, table_statements
 
@@ -35,6 +36,7 @@ def read(text: str) -> list[Statement]:
             continue
         statements.extend(read_line(no, raw, comma, statements))
     statements.sort(key=lambda s: s.line)
+    with_section_hints(statements, markers(raw_lines))
     first = index_base(text, statements)
     if first:
         for stmt in statements:

@@ -1,0 +1,46 @@
+"""Work written in sections (`Epoch 2`, `the third sample`, `For sample 2,`): each number belongs to
+the epoch and sample the text says it is in.
+
+The perceptron on AND (examples/r11_perceptron_and.yaml: w = (0, 0), b = 0, η = 1, step(0) = 1), by hand:
+epoch 1: s1 z = 0 → ŷ 1, error −1, b = −1; s2 z = −1; s3 z = −1; s4 z = −1 → ŷ 0, error 1, w = (1, 1), b = 0
+epoch 2: s1 z = 0 → error −1, b = −1; s2 z = 0 → error −1, w = (1, 0), b = −2; s3 z = −1; s4 z = −1
+Many of these z are equal, so only the words say which sample a z = −1 is.
+"""
+from __future__ import annotations
+
+from nn_tutor.engine.spec import load_spec
+from nn_tutor.tools.homework import check_text
+from nn_tutor.tools.homework.sections import markers
+
+AND = "examples/r11_perceptron_and.yaml"
+
+PROSE = """Perceptron on AND.
+Epoch 1. The first sample gives z = 0, so the bias drops to b = -1. The second sample gives z = -1
+and the third sample gives z = -1. The fourth sample gives z = -1, so w = (1, 1) and b = 0.
+Epoch 2. For sample 1, z = 0 and b = -1. For sample 2, z = 0, so w = (1, 0) and b = -2.
+For sample 3, z = 1. For sample 4, z = -1.
+"""
+
+
+def _z_claims(report):
+    return [c for c in report.claims if c.text.startswith("z =")]
+
+
+def test_each_z_is_pinned_to_the_sample_the_words_name():
+    report = check_text(PROSE, load_spec(AND))
+    steps = [c.step_id for c in _z_claims(report)]
+    assert steps == ["epoch1.sample1.z", "epoch1.sample2.z", "epoch1.sample3.z", "epoch1.sample4.z",
+                     "epoch2.sample1.z", "epoch2.sample2.z", "epoch2.sample3.z", "epoch2.sample4.z"], steps
+
+
+def test_a_slip_is_found_in_its_own_sample():
+    report = check_text(PROSE, load_spec(AND))
+    verdicts = {c.step_id: c.verdict for c in _z_claims(report)}
+    assert verdicts["epoch2.sample3.z"] == "wrong"          # written 1, true −1
+    assert all(v == "correct" for sid, v in verdicts.items() if sid != "epoch2.sample3.z"), verdicts
+
+
+def test_markers_read_numbers_ordinals_and_circled_digits():
+    found = markers(["Epoch 2: the third sample", "Sample #4, ② and iteration 3", "Example 2, epoch 1.5"])
+    assert [(m.line, m.kind, m.number) for m in found] == [
+        (1, "epoch", 2), (1, "sample", 3), (2, "sample", 4), (2, "sample", 2), (2, "iteration", 3)]
