@@ -8,7 +8,7 @@ Many of these z are equal, so only the words say which sample a z = −1 is.
 """
 from __future__ import annotations
 
-from nn_tutor.engine.spec import load_spec
+from nn_tutor.engine.spec import load_spec, parse_text
 from nn_tutor.tools.homework import check_text
 from nn_tutor.tools.homework.sections import markers
 
@@ -44,3 +44,32 @@ def test_markers_read_numbers_ordinals_and_circled_digits():
     found = markers(["Epoch 2: the third sample", "Sample #4, ② and iteration 3", "Example 2, epoch 1.5"])
     assert [(m.line, m.kind, m.number) for m in found] == [
         (1, "epoch", 2), (1, "sample", 3), (2, "sample", 4), (2, "sample", 2), (2, "iteration", 3)]
+
+
+SPACED = """AND by the perceptron rule, eta = 1
+ep  s  x      y | z    ŷ   err | w new    b new
+1   1  (0,0)  0 | 0    1   -1  | (0,0)    -1
+1   2  (0,1)  0 | -1   0   0   | (0,0)    -1
+1   3  (1,0)  0 | -1   0   0   | (0,0)    -1
+1   4  (1,1)  1 | -1   0   1   | (1,1)    1
+"""
+
+
+def test_a_table_aligned_with_spaces_is_read_row_by_row():
+    # by hand (module docstring): the fourth sample updates b = −1 + 1·1 = 0, written 1
+    claims = check_text(SPACED, load_spec(AND)).claims
+    z = [c.step_id for c in claims if c.text.startswith("z =")]
+    assert z == [f"epoch1.sample{k}.z" for k in range(1, 5)], [(c.text, c.step_id) for c in claims]
+    wrong = [(c.line, c.text) for c in claims if c.verdict == "wrong"]
+    assert wrong == [(6, "b_new = 1")], [(c.line, c.text, c.verdict, c.step_id) for c in claims]
+
+
+def test_a_name_in_a_sample_of_a_batch_means_that_samples_element():
+    spec = parse_text("input: [[1, 0], [0, 1]]\ntarget: [[1, 0], [0, 1]]\nlayers:\n"
+                      "  - dense: {W: [[0.5, -0.5], [0.2, 0.3]], b: [0, 0], activation: linear}\n"
+                      "loss: mse\nlearning_rate: 0.1\n")
+    # sample 1 = (1, 0): z1 = 0.5, z2 = 0.2; sample 2 = (0, 1): z1 = −0.5, z2 = 0.3 (written 0.4)
+    claims = check_text("Sample 1: z1 = 0.5, z2 = 0.2\nSample 2: z1 = -0.5, z2 = 0.4\n", spec).claims
+    assert [(c.step_id, c.index, c.verdict) for c in claims] == [
+        ("L1.z", (0, 0), "correct"), ("L1.z", (1, 0), "correct"), ("L1.z", (0, 1), "correct"),
+        ("L1.z", (1, 1), "wrong")], [(c.text, c.step_id, c.index) for c in claims]

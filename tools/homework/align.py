@@ -180,7 +180,8 @@ class Aligner:
         if label is None:
             return []
         trace = self.problem.trace
-        found = align_name(label.name, label.element, trace) or self.ledger.alias(label.name)
+        found = align_name(label.name, label.element, trace, claim.statement.hints.get("sample")) or \
+            self.ledger.alias(label.name)
         places = []
         for sid, idx in found:
             step = trace[sid]

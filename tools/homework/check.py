@@ -117,7 +117,8 @@ class Checker:
         if claim.statement.source == "table" and claim.label is None:
             return False               # a cell of a table of results: aligned, never taken for a given
         label = claim.label
-        places = align_name(label.name, label.element, self.problem.trace) if label is not None else []
+        places = align_name(label.name, label.element, self.problem.trace, claim.statement.hints.get("sample")) \
+            if label is not None else []
         if label is not None:
             givens = [(s, i) for s, i in places if self.problem.trace[s].op is None]
             only_givens = bool(givens) and len(givens) == len(places)
@@ -125,6 +126,10 @@ class Checker:
             # starts: `w1 = w2 = b = 0 at the start`; later, w1 = 0 may be an update that left it as it was)
             if only_givens or (givens and not any(c.step_id for c in self.out)):
                 if self._restates(givens, claim.value, tol):
+                    # not a claim, but the name keeps its value: `y = (1, 0)`, then `out1 − y1`
+                    self.ledger.add(Entry(np.asarray(claim.value, dtype=np.float64), claim.decimals,
+                                          np.asarray(claim.value, dtype=np.float64), "correct", None,
+                                          claim.line, canon(label.name), claim.statement.hints.get("sample")))
                     return True
             if only_givens:
                 whole = [np.ravel(self.world.truth[sid]) for sid, _ in givens]
@@ -140,11 +145,13 @@ class Checker:
         return given and label is None and not _COMPUTED_CONTEXT.search(context[-40:])
 
     def _restates(self, givens: list, value, tol) -> bool:
-        """The value is one of these given elements (or a whole given step) as the problem states it."""
+        """The value is one of these given elements, a given step, or a row or column of one (a
+        sample's inputs, `x = (0,1)`), as the problem states it."""
         for sid, idx in givens + [(s, None) for s, _ in givens]:
             true = self.world.truth[sid] if idx is None else self.world.truth[sid][idx]
-            if np.size(true) == np.size(value) and \
-                    np.all(np.abs(np.ravel(true) - np.ravel(value)) <= np.ravel(tol)):
+            parts = [true] + (list(true) + list(true.T) if np.ndim(true) == 2 else [])
+            if any(np.size(part) == np.size(value) and
+                   np.all(np.abs(np.ravel(part) - np.ravel(value)) <= np.ravel(tol)) for part in parts):
                 return True
         return False
 

@@ -29,19 +29,39 @@ def canon(name: str) -> str:
     return s.replace("ŷ", "yhat")
 
 
-def align_name(name: str, index: tuple | None, trace) -> list[tuple[str, tuple | None]]:
-    """Engine steps (id, element index) a student's name may denote, most likely first."""
+def align_name(name: str, index: tuple | None, trace, sample: int | None = None) -> list[tuple[str, tuple | None]]:
+    """Engine steps (id, element index) a student's name may denote, most likely first; in a batch,
+    with the sample the work is in (1-based), a per-sample step's element of that sample."""
+    def fits(c):
+        return _fits(trace, _of_sample(trace, c, sample))
+
     try:
         declared = _declared(name, trace)
         if declared:
-            return [c for c in declared if c[0] in trace and _fits(trace, c)]
-        found = [c for c in _candidates(name, index, trace) if c[0] in trace and _fits(trace, c)]
+            return [_of_sample(trace, c, sample) for c in declared if c[0] in trace and fits(c)]
+        found = [c for c in _candidates(name, index, trace) if c[0] in trace and fits(c)]
     except (KeyError, ValueError, IndexError):
         found = []                 # a layered name in a problem without such layers (a perceptron's w1)
     try:
-        return found or [c for c in _by_quantity(name, index, trace) if _fits(trace, c)]
+        found = found or [c for c in _by_quantity(name, index, trace) if fits(c)]
     except (KeyError, ValueError, IndexError):
         return []
+    return [_of_sample(trace, c, sample) for c in found]
+
+
+def _of_sample(trace, cand, sample: int | None):
+    """z1 in sample 2 of a batch: the element of sample 2 (the step's batch axis) of what z1 names."""
+    sid, idx = cand
+    if not sample or trace.batch_size <= 1 or sid not in trace:
+        return cand
+    axis = trace[sid].batch_axis
+    shape = np.shape(trace.display(sid))
+    if axis is None or axis >= len(shape) or shape[axis] != trace.batch_size or sample > shape[axis]:
+        return cand
+    idx = tuple(idx) if idx is not None else ()
+    if len(idx) != len(shape) - 1:
+        return cand
+    return sid, idx[:axis] + (sample - 1,) + idx[axis:]
 
 
 _DECLARED_RE = re.compile(r"([A-Za-zα-ω][\w']*(?:\s*,\s*[A-Za-zα-ω][\w']*)*|[A-Za-z]+\d+\s*\.\.\s*[A-Za-z]+\d+)"

@@ -238,7 +238,9 @@ def normalise_line(line: str) -> str:
 
 
 def uses_decimal_comma(text: str) -> bool:
-    """True when the work writes decimals with a comma (0,25) and never with a point (0.25)."""
+    """True when the work writes decimals with a comma (0,25) and never with a point (0.25); a pair
+    of whole numbers in brackets, `(1,0)`, is a pair."""
+    text = re.sub(r"[(\[]\s*[-−]?\d+,[-−]?\d+\s*[)\]]", " ", text)
     commas = len(re.findall(r"(?<![\d.,])\d+,\d+(?![\d,])", text))
     points = len(re.findall(r"(?<![\d.])\d+\.\d+", text))
     spaced = len(re.findall(r"\d, \d", text))

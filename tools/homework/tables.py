@@ -1,4 +1,4 @@
-"""Tables of working -> Statements: Markdown, LaTeX tabular and plain `a | b | c` tables.
+"""Tables of working -> Statements: Markdown, LaTeX tabular, plain `a | b | c` and space-aligned tables.
 
 A header cell names its column (`ŷ`, `net`, `∂L/∂w`), gives it a formula (`z = 0.4x1 − 0.6x2 + 0.1`,
 `½(ŷ − y)²`, `δ·x1`) or marks an index column (`sample`, `i`, `epoch`, `row`). Each numeric cell becomes
@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 
 from nn_tutor.tools.homework.expr import ExprError, tokenize
 from nn_tutor.tools.homework.notation import Line
+from nn_tutor.tools.homework.spaced_tables import spaced_table
 from nn_tutor.tools.homework.statement import Label, Statement, parse_form
 
 _SEPARATOR_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_INDEX_WORDS = {"#", "i", "n", "k", "j", "s", "sample", "samples", "row", "rows", "epoch", "ep", "it", "iter",
+_INDEX_WORDS = {"#", "i", "n", "k", "j", "s", "sample", "samples", "smp", "row", "rows", "epoch", "ep", "it", "iter",
                 "iteration", "step", "block", "window", "neuron", "unit", "node", "quantity", "name", "class",
                 "pair", "point", "case", "input", "obs", "example", "t", "position", "cell", "no", "nr",
                 "layer", "what", "term", "item", "parameter", "param", "weight", "entry", "region", "pool",
                 "m", "id", "index", ""}
-_HINT_WORDS = {"sample": "sample", "samples": "sample", "s": "sample", "i": "sample", "n": "sample",
+_HINT_WORDS = {"sample": "sample", "samples": "sample", "smp": "sample", "s": "sample", "i": "sample", "n": "sample",
                "k": "sample", "point": "sample", "example": "sample", "obs": "sample", "case": "sample",
                "pair": "sample", "input": "sample", "#": "sample", "j": "sample", "m": "sample",
                "epoch": "epoch", "ep": "epoch", "it": "iteration", "iter": "iteration",
@@ -62,7 +63,7 @@ def find_tables(lines: list[str]) -> list[Table]:
     tables: list[Table] = []
     k = 0
     while k < len(lines):
-        for reader in (_markdown_table, _latex_tabular, _pipe_table):
+        for reader in (_markdown_table, _latex_tabular, _spaced_table, _pipe_table):
             found = reader(lines, k)
             if found is not None:
                 table, k = found
@@ -115,6 +116,14 @@ def _pipe_table(lines: list[str], k: int):
     return t, _rows_from(lines, k + 1, t, lambda row: row.count("|") == bars)
 
 
+def _spaced_table(lines: list[str], k: int):
+    found = spaced_table(lines, k)
+    if found is None:
+        return None
+    header, rows, used, after = found
+    return Table(header, k + 1, rows, used), after
+
+
 def _is_plain_header(line: str) -> bool:
     """`it | w | b | L`: a pipe row of short names, not numbers."""
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -146,7 +155,10 @@ def _column(header: str, normalise) -> _Column:
     if plain in _INDEX_WORDS:
         return _Column(None, None, _HINT_WORDS.get(plain), index=True)
     if re.search(r"\b(new|updated|after)\b", plain):
-        return _Column(None, None, new=True)
+        named = re.fullmatch(r"(?:new|updated)\s+([A-Za-zα-ωŷ]\w{0,3})|([A-Za-zα-ωŷ]\w{0,3}?)[\s_(]*(?:new|updated|after)\)?",
+                             re.sub(r"[*`$\\]", "", header).strip(), re.IGNORECASE)
+        base = named and (named.group(1) or named.group(2))
+        return _Column(f"{base}_new" if base else None, None, new=True)      # `b new`, `w after`
     if plain in ("value", "values", "result", "results", "answer", "=", "old", "before", "initial", "start",
                  "current", "given", "old value", "initial value"):
         return _Column(None, None)
