@@ -242,12 +242,13 @@ def _class_derivative(num: str, den: tuple[str, int], trace) -> list:
 
 def quantity(s: str, trace):
     """(kind, layer, numbers, side) for a canonical name, or None when it names nothing known."""
-    m = re.fullmatch(r"(net|in|z|out|a|δ|delta|dadz)?([ho])(\d?)", s)
-    if m and (m.group(1) or m.group(3)):
+    m = re.fullmatch(r"(net|in|z|out|a|δ|delta|dadz)?(hidden|hid|output|out|h|o)(\d?)", s)
+    if m and (m.group(1) or m.group(3)):          # net_h1, out_o2, δ_out, z_hidden
         base = m.group(1) or "neuron"
         kind = {"net": "z", "in": "z", "z": "z", "out": "a", "a": "a", "δ": "delta", "delta": "delta",
                 "dadz": "dadz", "neuron": "neuron"}[base]
-        return kind, None, ((int(m.group(3)),) if m.group(3) else ()), m.group(2)
+        side = "h" if m.group(2).startswith("h") else "o"
+        return kind, None, ((int(m.group(3)),) if m.group(3) else ()), side
     m = re.fullmatch(r"([A-Za-zα-ωŷ]+?)(?:Λ(\d))?(\d*)", s)
     if not m:
         return None

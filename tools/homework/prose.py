@@ -12,7 +12,7 @@ import re
 
 from nn_tutor.tools.homework.notation import Line
 
-_NUM = r"[-−]?\(?\d"
+_NUM = r"\(?[-−]?\(?\d"
 _OPERATORS = [
     (re.compile(rf"(?<=[\d)])\s+(?:times|multiplied by)\s+(?={_NUM})"), " × "),
     (re.compile(rf"(?<=[\d)])\s+plus\s+(?={_NUM})"), " + "),
@@ -30,11 +30,40 @@ _NAMED = re.compile(r"(?<![\w.])((?:[A-Za-zα-ωΑ-Ωŷ][\wŷðΛ']*?(?:\d|_[\w�
                     rf"\s+(?={_NUM})")
 
 
+_VALUE = r"[(\[]?\s*[-−]?\d"         # a number or a vector
+_SYMBOL = r"[A-Za-zα-ωŷ](?:[\wŷ']*\d[\wŷ']*|_[\wŷ']+)?"    # v1, w_5, p, ŷ, b2' (not a word)
+_IS = r"(?:\s+(?:it\s+)?(?:is|was|equals|comes\s+to|becomes)|\s*[:=])(?:\s+(?:about|roughly|approximately))?\s*"
+_GRADIENT_OF = re.compile(
+    r"\b(?:gradient|derivative|partial(?:\s+derivative)?|slope)(?:\s+of\s+(?:the\s+)?(?:loss|error|cost|[LEJC]))?"
+    rf"\s+(?:for|of|on|with\s+respect\s+to|w\.?\s?r\.?\s?t\.?)\s+(?:the\s+)?({_SYMBOL}|prediction|output)\b{_IS}"
+    rf"(?={_VALUE})", re.IGNORECASE)
+_FOR_NEXT = re.compile(rf"((?:,|;)\s+(?:and\s+)?|\s+and\s+)(?:for|on)\s+(?:the\s+)?({_SYMBOL})\b{_IS}(?={_VALUE})")
+
+
+def _gradient_names(line: Line) -> Line:
+    """`the gradient for v1 is …`, `the derivative with respect to p is …` -> `∂L/∂v1 = …`; in the
+    same sentence, `…, for v2 it is …` names the next gradient."""
+    def named(m: re.Match) -> list:
+        symbol = m.group(1)
+        return ["dLðd", "ŷ" if symbol.lower() in ("prediction", "output") else m.span(1), " = "]
+
+    out = line.sub(_GRADIENT_OF, named)
+    if out.text == line.text:
+        return line
+    first = out.text.find("dLðd")
+    end = out.text.find(". ", first)
+    end = len(out.text) if end < 0 else end
+    return out.sub(_FOR_NEXT, lambda m: [m.span(1), "dLðd", m.span(2), " = "] if first < m.start() < end
+                   else [m.span(0)])
+
+
 def word_arithmetic(line: Line) -> Line:
     """The line with arithmetic words between numbers written as symbols (columns kept)."""
     if re.search(r"\b(times|multiplied|plus|minus|divided|over|squared)\b", line.text):
         for pattern, symbol in _OPERATORS:
             line = line.sub(pattern, symbol)
+    if re.search(r"(?i)gradient|derivative|partial|slope", line.text):
+        line = _gradient_names(line)
     line = line.sub(_NAMED, lambda m: [m.span(1), " = "])
     return line.sub(_RESULT, lambda m: " = " if _after_arithmetic(line.text, m.start()) else [m.group(0)])
 

@@ -1,0 +1,54 @@
+"""Prose that names what it computes: `the gradient for w5 is …`, `with respect to the prediction`,
+`for w6 it is …` in the same sentence, `delta_out`.
+
+R2 (examples/r2_two_layer_sigmoid.yaml) by hand: out_h1 = σ(0.585) = 0.6422, out_h2 = σ(0.715) = 0.6715,
+ŷ = σ(0.40·0.6422 + 0.45·0.6715 + 0.60) = σ(1.1591) = 0.7612; with ½(y − ŷ)² and y = 1,
+∂L/∂ŷ = ŷ − 1 = −0.2388, δ_o = −0.2388·0.7612·0.2388 = −0.0434, ∂L/∂w5 = δ_o·out_h1 = −0.0279,
+∂L/∂w6 = δ_o·out_h2 = −0.0292 (−0.0434·0.6715 = −0.0291 from the rounded δ_o), ∂L/∂b3 = δ_o.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nn_tutor.engine.spec import load_spec
+from nn_tutor.tools.homework import check_text
+
+R2 = "examples/r2_two_layer_sigmoid.yaml"
+
+
+def sig(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def test_hand_values():
+    yhat = sig(0.40 * sig(0.585) + 0.45 * sig(0.715) + 0.60)
+    delta = (yhat - 1) * yhat * (1 - yhat)
+    assert round(yhat, 4) == 0.7612 and round(yhat - 1, 4) == -0.2388 and round(delta, 4) == -0.0434
+    assert round(delta * sig(0.585), 4) == -0.0279 and round(delta * sig(0.715), 4) == -0.0292
+
+
+TEXT = ("The output is about 0.7612. The derivative of the loss with respect to the prediction is 0.7612 "
+        "minus 1, that is -0.2388, and delta_out = -0.0434.\n"
+        "So the gradient for w5 is -0.0434 times 0.6422 = -0.0279, for w6 it is -0.0434 times 0.6715 = {w6}, "
+        "and for b3 it is -0.0434.\n")
+
+
+@pytest.fixture(scope="module")
+def r2():
+    return load_spec(R2)
+
+
+def test_each_gradient_named_in_words_is_pinned_to_its_step(r2):
+    claims = check_text(TEXT.format(w6="-0.0291"), r2).claims
+    steps = [(c.step_id, c.index) for c in claims if c.step_id]
+    for expected in [("L2.da", (0,)), ("L2.delta", (0,)), ("L2.dW", (0, 0)), ("L2.dW", (0, 1)), ("L2.db", (0,))]:
+        assert expected in steps, [(c.text, c.step_id, c.index) for c in claims]
+    assert all(c.verdict in ("correct", "rounding") for c in claims), [(c.text, c.verdict) for c in claims]
+
+
+def test_a_slip_in_the_second_gradient_of_a_sentence_is_found_there(r2):
+    claims = check_text(TEXT.format(w6="-0.0391"), r2).claims
+    wrong = [(c.step_id, c.index) for c in claims if c.verdict == "wrong"]
+    assert wrong == [("L2.dW", (0, 1))], [(c.text, c.verdict, c.step_id) for c in claims]
