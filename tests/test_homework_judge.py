@@ -142,6 +142,30 @@ def test_names_align_to_steps(r2, name, index, expected):
     assert found and tuple(found[0]) == expected, found
 
 
+def test_names_declared_by_a_template_in_the_spec_notes():
+    spec = parse_text("input: [0.5, -1]\ntarget: [1]\nlayers:\n"
+                      "  - dense: {W: [[0.4, 0.3], [-0.2, 0.6], [0.7, -0.5]], b: [0.15, 0.2, -0.1], activation: sigmoid}\n"
+                      "  - dense: {W: [[0.5, -0.4, 0.3]], b: [0.2], activation: sigmoid}\n"
+                      "loss: bce\nlearning_rate: 0.5\n"
+                      "notes:\n  - 'Names: w_ij = L1.W[i-1][j-1], b_i = L1.b[i-1]; v_j = L2.W[0][j-1]; c = L2.b[0].'\n")
+    trace = walk(spec)
+    assert align_name("w32", None, trace)[0] == ("L1.W", (2, 1))
+    assert align_name("v2", None, trace)[0] == ("L2.W", (0, 1))
+    assert align_name("b3", None, trace)[0] == ("L1.b", (2,))
+
+
+def test_script_l_and_update_arrows(r2):
+    spec = load_spec(R2)
+    # ∂L/∂w5 = δ_o·out_h1 = −0.043420·0.642216 = −0.0279 (test_homework_prose.py derives δ_o);
+    # w5 → 0.40 − 0.5·(−0.0279) = 0.4139 (0.40 + 0.0139 would be moving with the gradient: 0.3861)
+    claims = check_text("∂ℒ/∂w₅ = −0.0279\nw₅ → 0.40 − 0.5·(−0.0279) = 0.4139\nw₆ → 0.4354\n", spec).claims
+    assert [(c.step_id, c.index) for c in claims[:2]] == [("L2.dW", (0, 0)), ("L2.W_new", (0, 0))], \
+        [(c.text, c.step_id) for c in claims]
+    assert [c.verdict for c in claims[:2]] == ["correct", "correct"]
+    # w6_new = 0.45 − 0.5·(−0.029157) = 0.4646; 0.4354 = 0.45 + 0.5·(−0.029157) moves with the gradient
+    assert (claims[2].step_id, claims[2].verdict, claims[2].misconception) == ("L2.W_new", "wrong", "update_sign")
+
+
 # --- misconceptions, each with its mistaken number computed by hand ----------------------------------------
 
 R8 = load_spec("examples/r8_linear_chain.yaml")

@@ -76,7 +76,10 @@ def declared_names(trace) -> dict[str, tuple[str, tuple | None]]:
         return cached
     out: dict[str, tuple[str, tuple | None]] = {}
     for note in getattr(trace, "notes", []):
+        out.update(_templates(str(note), trace))
         for m in _DECLARED_RE.finditer(str(note)):
+            if str(note)[m.end():m.end() + 1] == "[":
+                continue                         # an index of letters: a template, read above
             names, sid, idx_text = m.group(1), m.group(2), m.group(3)
             idx = re.findall(r"\[([\d.]+)\]", idx_text)
             if ".." in names:                    # w1..w3 = L1.W[0][0..2]
@@ -96,6 +99,29 @@ def declared_names(trace) -> dict[str, tuple[str, tuple | None]]:
         trace._declared_names = out
     except AttributeError:
         pass
+    return out
+
+
+_TEMPLATE_RE = re.compile(r"\b([A-Za-zα-ω]+)_([a-z]{1,2})\s*=\s*(L\d+\.[A-Za-z]+)((?:\[\s*(?:[a-z]\s*-\s*1|\d+)\s*\])+)")
+
+
+def _templates(note: str, trace) -> dict[str, tuple[str, tuple]]:
+    """`w_ij = L1.W[i-1][j-1]`, `v_j = L2.W[0][j-1]`: every name the template gives (w11, w12, …, v1, …)."""
+    out = {}
+    for m in _TEMPLATE_RE.finditer(note):
+        base, letters, sid, brackets = m.groups()
+        slots = re.findall(r"\[\s*([a-z])\s*-\s*1\s*\]|\[\s*(\d+)\s*\]", brackets)
+        if sid not in trace or sorted(v for v, _ in slots if v) != sorted(letters):
+            continue
+        shape = np.shape(trace.display(sid))
+        if len(slots) != len(shape):
+            continue
+        for idx in np.ndindex(shape):
+            if any(not var and int(fixed) != i for (var, fixed), i in zip(slots, idx)):
+                continue
+            numbers = {var: i + 1 for (var, _), i in zip(slots, idx) if var}
+            if all(n < 10 for n in numbers.values()):
+                out[canon(base + "".join(str(numbers[v]) for v in letters))] = (sid, tuple(int(i) for i in idx))
     return out
 
 

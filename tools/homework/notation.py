@@ -117,6 +117,7 @@ _FUNC_CASE_RE = re.compile(r"(?i)\b(relu|sigmoid|softmax|tanh|exp|ln|log|max|min
 _ASSIGN_RE = re.compile(r":=|==|←|⟵|<-|⇐")
 _TIMES_X_RE = re.compile(r"(?<=[\d)])\s+[x×X]\s+(?=[\d(])")
 _ARROW_RE = re.compile(r"-+>|=>|⟹|⇒")                  # `z = 0.3 -> a = 0.57`: then, not a comparison
+_UPDATE_ARROW_RE = re.compile(r"(?:^|(?<=[\s,;:]))([A-Za-zα-ωΑ-Ωθ][\w']*)\s*→\s*(?=[-−(]?\s*\.?\d)")
 _COMPARE_RE = re.compile(r">=|<=|=<|!=")
 _COMPARISONS = {">=": "≥", "<=": "≤", "=<": "≤", "!=": "≠"}
 _DECIMAL_COMMA_RE = re.compile(r"(?<![\d.,])(\d+),(\d+)(?![\d,])")
@@ -190,7 +191,8 @@ def normalise(raw: str, decimal_comma: bool = False) -> Line:
     """One raw line in the reader's alphabet, with columns back into the raw line."""
     line = Line.raw(raw)
     for old, new in (("\t", " "), ("\u00a0", " "), ("$$", " "), ("$", " "), (r"\(", " "), (r"\)", " "),
-                     (r"\[", " "), (r"\]", " "), ("`", " "), ("**", " "), ("\\\\*", "")):
+                     (r"\[", " "), (r"\]", " "), ("`", " "), ("**", " "), ("\\\\*", ""),
+                     ("ℒ", "L"), ("𝓛", "L"), ("ℓ", "L"), ("ℰ", "E"), ("𝒥", "J")):       # script letters
         line = line.replace(old, new)
     if decimal_comma:
         line = line.sub(_DECIMAL_COMMA_RE, lambda m: [group(m, 1), ".", group(m, 2)])
@@ -223,6 +225,7 @@ def normalise(raw: str, decimal_comma: bool = False) -> Line:
     line = line.sub(_DERIV_RE, lambda m: ["d" + _deriv_part(m.group(1)) + "ðd" + _deriv_part(m.group(2))])
     line = line.sub(_TIMES_X_RE, " × ")                                  # 0.5 x 10: x typed for times
     line = line.sub(_ARROW_RE, "→")
+    line = line.sub(_UPDATE_ARROW_RE, lambda m: [group(m, 1), "_new = "])   # `w₁₁ → 0.388`: its new value
     line = line.sub(_COMPARE_RE, lambda m: [_COMPARISONS[m.group(0)]])   # z >= 0 is a condition, not an equation
     line = line.sub(_ASSIGN_RE, "=")
     return line
