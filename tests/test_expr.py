@@ -51,6 +51,13 @@ def test_vectors_matrices_and_names():
     np.testing.assert_allclose(value("[1, 2] ⊙ [3, 4]"), [3, 8])
 
 
+def test_vectors_printed_with_spaces():
+    # `[.50 -.26 .56]` as arrays print: a minus with no space after it is a sign
+    np.testing.assert_allclose(value("[.50 -.26 .56]"), [0.5, -0.26, 0.56])
+    np.testing.assert_allclose(value("[1 2; 3 -4]"), [[1, 2], [3, -4]])
+    assert float(value("[0.50 - 0.26]")[0]) == pytest.approx(0.24)      # spaced on both sides: a difference
+
+
 def test_literals_keep_shown_decimals():
     lits = literals(parse("0.5933 × (1 − 0.59) + 2"))
     assert [(n.text, n.decimals) for n in lits] == [("0.5933", 4), ("1", 0), ("0.59", 2), ("2", 0)]

@@ -32,13 +32,13 @@ def canon(name: str) -> str:
 def align_name(name: str, index: tuple | None, trace, sample: int | None = None) -> list[tuple[str, tuple | None]]:
     """Engine steps (id, element index) a student's name may denote, most likely first; in a batch,
     with the sample the work is in (1-based), a per-sample step's element of that sample."""
-    def fits(c):
-        return _fits(trace, _of_sample(trace, c, sample))
+    def fits(c, partial=False):
+        return _fits(trace, _of_sample(trace, c, sample), partial)
 
     try:
         declared = _declared(name, trace)
-        if declared:
-            return [_of_sample(trace, c, sample) for c in declared if c[0] in trace and fits(c)]
+        if declared:              # (a declared family may name a row: v = L2.W[0] for v_j = L2.W[0][j-1])
+            return [_of_sample(trace, c, sample) for c in declared if c[0] in trace and fits(c, True)]
         found = [c for c in _candidates(name, index, trace) if c[0] in trace and fits(c)]
     except (KeyError, ValueError, IndexError):
         found = []                 # a layered name in a problem without such layers (a perceptron's w1)
@@ -116,6 +116,9 @@ def _templates(note: str, trace) -> dict[str, tuple[str, tuple]]:
         shape = np.shape(trace.display(sid))
         if len(slots) != len(shape):
             continue
+        fixed = [int(f) for v, f in slots if not v]
+        if all(not v for v, _ in slots[:len(fixed)]) and all(v for v, _ in slots[len(fixed):]):
+            out.setdefault(canon(base), (sid, tuple(fixed) if fixed else None))   # v = L2.W[0]: all the v_j
         for idx in np.ndindex(shape):
             if any(not var and int(fixed) != i for (var, fixed), i in zip(slots, idx)):
                 continue
@@ -180,12 +183,13 @@ def _by_quantity(name: str, index, trace) -> list:
     return out
 
 
-def _fits(trace, cand) -> bool:
+def _fits(trace, cand, partial: bool = False) -> bool:
     sid, idx = cand
     if idx is None:
         return True
     shape = np.shape(trace.display(sid))
-    return len(idx) == len(shape) and all(0 <= i < n for i, n in zip(idx, shape))
+    return (len(idx) == len(shape) or (partial and 0 < len(idx) < len(shape))) and \
+        all(0 <= i < n for i, n in zip(idx, shape))
 
 
 def network_layers(trace) -> tuple[list[int], list[int], int]:

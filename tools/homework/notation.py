@@ -115,6 +115,7 @@ _DERIV_RE = re.compile(r"(?<![A-Za-z])(?:∂|d)\s*([A-Za-zα-ωΑ-Ωŷ][\w'ʹ′
 _CLASS_PROB_RE = re.compile(r"(?<!\w)([pP]|ŷ)\s*\(\s*(?:y\s*=\s*)?([A-Za-z]{2,}\w*)\s*(?:\|\s*x\s*)?\)")
 _FUNC_CASE_RE = re.compile(r"(?i)\b(relu|sigmoid|softmax|tanh|exp|ln|log|max|min)\s*(?=\()")
 _ASSIGN_RE = re.compile(r":=|==|←|⟵|<-|⇐")
+_UPDATE_ASSIGN_RE = re.compile(r"(?:^|(?<=[\s,;:(]))([A-Za-zα-ωΑ-Ωθ][\w']*)\s*(?:←|⟵|<-)")
 _TIMES_X_RE = re.compile(r"(?<=[\d)])\s+[x×X]\s+(?=[\d(])")
 _ARROW_RE = re.compile(r"-+>|=>|⟹|⇒")                  # `z = 0.3 -> a = 0.57`: then, not a comparison
 _UPDATE_ARROW_RE = re.compile(r"(?:^|(?<=[\s,;:]))([A-Za-zα-ωΑ-Ωθ][\w']*)\s*→\s*(?=[-−(]?\s*\.?\d)")
@@ -227,6 +228,7 @@ def normalise(raw: str, decimal_comma: bool = False) -> Line:
     line = line.sub(_ARROW_RE, "→")
     line = line.sub(_UPDATE_ARROW_RE, lambda m: [group(m, 1), "_new = "])   # `w₁₁ → 0.388`: its new value
     line = line.sub(_COMPARE_RE, lambda m: [_COMPARISONS[m.group(0)]])   # z >= 0 is a condition, not an equation
+    line = line.sub(_UPDATE_ASSIGN_RE, lambda m: [group(m, 1), "_new ="])    # `v <- …`: v's new value
     line = line.sub(_ASSIGN_RE, "=")
     return line
 

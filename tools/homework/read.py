@@ -15,7 +15,7 @@ from nn_tutor.tools.homework.expr import CONSTANTS, FUNCTIONS, ExprError, Token,
 from nn_tutor.tools.homework.notation import Line, normalise, uses_decimal_comma
 from nn_tutor.tools.homework.prose import word_arithmetic
 from nn_tutor.tools.homework.sections import markers, with_section_hints
-from nn_tutor.tools.homework.statement import Form, Label, Statement, parse_form
+from nn_tutor.tools.homework.statement import Form, Label, Statement, make_form, parse_form, spaced_vector
 from nn_tutor.tools.homework.tables import find_tables, table_statements
 
 MAX_LINE = 4_000       # characters of one line read as maths
@@ -161,6 +161,7 @@ def _clauses(tokens: list[Token], text: str):
     last_end = 0
 
     compared = False                    # the run after `≥`: a condition's threshold, not work
+    aside_end = -1                      # the `)` that ends a remark in brackets
 
     def close(end_pos, conditional=False):
         nonlocal cur, compared
@@ -208,6 +209,16 @@ def _clauses(tokens: list[Token], text: str):
         if tok.kind == "NAME" and cur and _starts_statement(toks, k) and _ends_with_value(cur):
             close(tok.pos)         # `w=0.5 b=0`, `w=(0.8, 0.8) b=0`: a new statement starts
             depth = 0
+        if k == aside_end:
+            close(tok.pos)             # the end of a remark in brackets
+            aside_end = -1
+            continue
+        if tok.kind == "LP" and depth == 0 and tok.space_before and _ends_with_value(cur):
+            end = _aside(toks, k)
+            if end is not None:        # `d3 = .090   (dw = d*.8: …)`: a remark of its own
+                close(tok.pos)
+                aside_end = end
+                continue
         if tok.kind in ("LP", "LB"):
             depth += 1
         elif tok.kind in ("RP", "RB"):
@@ -216,6 +227,19 @@ def _clauses(tokens: list[Token], text: str):
         last_end = tok.pos + len(tok.text)
     close(last_end)
     return clauses
+
+
+def _aside(toks: list[Token], k: int) -> int | None:
+    """The index of the `)` closing the `(` at k when the brackets hold a remark with an equation or
+    a colon (`(2/K = 1 for K = 2)`, `(dw = d·x: …)`), not a factor of the value before them."""
+    depth = 0
+    for j in range(k, len(toks)):
+        depth += {"LP": 1, "RP": -1}.get(toks[j].kind, 0)
+        if depth == 0:
+            inner = toks[k + 1:j]
+            said = any(t.kind == "EQ" or (t.kind == "OTHER" and t.text == ":") for t in inner)
+            return j if said else None
+    return None
 
 
 def _words(context: str) -> str:
@@ -346,7 +370,9 @@ def _bare_numbers(no: int, toks: list[Token], context: str, line: Line) -> State
     """A run of maths with no '=' (a number or vector in prose): one statement of one form."""
     if not any(t.kind == "NUM" for t in toks):
         return None
-    form = parse_form(toks, line, prefix_ok=True, tail_ok=True)
+    spaced = spaced_vector(toks)             # `-.0279 -.0292` with nothing to equal: a vector, not a difference
+    form = make_form(spaced, toks, line) if spaced is not None else \
+        parse_form(toks, line, prefix_ok=True, tail_ok=True)
     if form is None:
         return None
     return Statement(no, None, [form], context, source="prose")

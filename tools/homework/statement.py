@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from nn_tutor.tools.homework.expr import ExprError, Node, Parser, Token
+from nn_tutor.tools.homework.expr.parser import spaced_numbers
 from nn_tutor.tools.homework.notation import Line
 
 
@@ -67,27 +68,41 @@ def parse_form(toks: list[Token], line: Line, prefix_ok: bool, tail_ok: bool) ->
     words such as `(check: ok)` are left out), with tail_ok the longest readable end."""
     if not toks:
         return None
+    spaced = spaced_vector(toks)
+    if spaced is not None and spaced.children and len(spaced.children) >= 3:
+        return make_form(spaced, toks, line)   # `-.092 -.073 .072`: printed with spaces, not a difference
     node, used = _parse_run(toks)
     if node is not None and used == len(toks):
-        return _make_form(node, toks, line)
-    listed = _number_list(toks)
+        return make_form(node, toks, line)
+    listed = _number_list(toks) or spaced
     if listed is not None:
-        return _make_form(listed, toks, line)
+        return make_form(listed, toks, line)
     if prefix_ok:
         for cut in range(len(toks) - 1, max(len(toks) - 12, 0), -1):
             if toks[cut - 1].kind == "OP" and toks[cut - 1].text in "+-*/^⊙@":
                 continue
             node, used = _parse_run(toks[:cut])
             if node is not None and used == cut:
-                return _make_form(node, toks[:cut], line)
+                return make_form(node, toks[:cut], line)
     if tail_ok:
         for start in range(1, min(len(toks), 12)):
             if toks[start].kind == "OP" and toks[start].text not in "-√":
                 continue
             node, used = _parse_run(toks[start:])
             if node is not None and used == len(toks) - start:
-                return _make_form(node, toks[start:], line)
+                return make_form(node, toks[start:], line)
     return None
+
+
+def spaced_vector(toks: list[Token]) -> Node | None:
+    """`.787 .935 .742` (numbers apart with spaces, as arrays print): a vector."""
+    spaced = spaced_numbers(toks + [Token("END", "", -1)], 0, ("END",))
+    if spaced is None:
+        return None
+    rows = spaced[0]
+    if len(rows) == 1:
+        return Node("vec", children=rows[0], depth=2)
+    return Node("vec", children=[Node("vec", children=r, depth=2) for r in rows], depth=3)
 
 
 def _number_list(toks: list[Token]) -> Node | None:
@@ -110,7 +125,7 @@ def _number_list(toks: list[Token]) -> Node | None:
     return Node("vec", children=items, depth=2)
 
 
-def _make_form(node: Node, toks: list[Token], line: Line) -> Form:
+def make_form(node: Node, toks: list[Token], line: Line) -> Form:
     last = toks[-1]
     text = line.text[toks[0].pos:last.pos + max(len(last.text), 1)].strip()
     return Form(node, shown(text), line)

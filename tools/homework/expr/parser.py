@@ -213,10 +213,16 @@ class Parser:
         return node
 
     def vector(self) -> Node:
-        """`[a, b, c]`, `[[..], [..]]`, `[a b; c d]` (the opening bracket is consumed)."""
+        """`[a, b, c]`, `[[..], [..]]`, `[a b; c d]`, `[.50 -.26 .56]` (the opening bracket is consumed)."""
         rows: list[list[Node]] = [[]]
         if self.tok.kind == "RB":
             raise ExprError(f"empty brackets at position {self.tok.pos + 1}")
+        spaced = spaced_numbers(self.tokens, self.i, ("RB",))
+        if spaced is not None:
+            found, end = spaced
+            self.i = end
+            self.expect("RB", "']'")
+            return _node("vec", found[0]) if len(found) == 1 else _node("vec", [_node("vec", r) for r in found])
         while True:
             rows[-1].append(self.parse_expression(0))
             if self.tok.kind == "COMMA":
@@ -233,6 +239,34 @@ class Parser:
         if len(rows) == 1:
             return _node("vec", rows[0])
         return _node("vec", [_node("vec", r) for r in rows])
+
+
+def spaced_numbers(tokens: list[Token], i: int, stops: tuple) -> tuple[list[list[Node]], int] | None:
+    """Numbers written apart with spaces, as arrays print (`.50 -.26 .56`, rows split by `;`), from
+    token i to a token of a `stops` kind: (rows of number nodes, the stop's index), or None. A minus
+    is a sign only with a space before it and none after (`0.5 - 0.26` is a difference)."""
+    rows: list[list[Node]] = [[]]
+    j, n = i, len(tokens)
+    while j < n and tokens[j].kind not in stops:
+        tok = tokens[j]
+        if tok.kind == "SEMI" and rows[-1]:
+            rows.append([])
+            j += 1
+            continue
+        first = tok
+        sign = None
+        if tok.kind == "OP" and tok.text in "+-" and j + 1 < n and tokens[j + 1].kind == "NUM" and \
+                not tokens[j + 1].space_before and (tok.space_before or not rows[-1]):
+            sign, j = tok.text, j + 1
+            tok = tokens[j]
+        if tok.kind != "NUM" or (rows[-1] and not first.space_before):
+            return None
+        node = Node("num", tok.value, tok.text, tok.decimals, pos=tok.pos)
+        rows[-1].append(_node("neg", [node]) if sign == "-" else node)
+        j += 1
+    if j >= n or not all(len(r) >= 2 for r in rows) or len({len(r) for r in rows}) != 1:
+        return None
+    return rows, j
 
 
 def _node(kind: str, children: list, text: str = "", value: float = 0.0, signs=None) -> Node:

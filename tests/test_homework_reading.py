@@ -1,0 +1,43 @@
+"""Lines of work as students type them: vectors printed with spaces, remarks in brackets, `w <- …`.
+
+R2 (examples/r2_two_layer_sigmoid.yaml) by hand: net_h = [0.585, 0.715], out_h = σ(net_h) = [0.6422, 0.6715],
+σ′ = out_h(1 − out_h) = [0.2298, 0.2206]; δ_o = −0.0434, ∂L/∂w5 = δ_o·out_h1 = −0.0279,
+∂L/∂w6 = δ_o·out_h2 = −0.0292 (test_homework_prose.py derives δ_o); w5_new = 0.40 − 0.5·(−0.0279) = 0.4139.
+"""
+from __future__ import annotations
+
+import pytest
+
+from nn_tutor.engine.spec import load_spec
+from nn_tutor.tools.homework import check_text
+
+TEXT = """z = [.585 .715]   h = [.642 .672]
+h(1-h): .230 .221
+d = -.0434   (dw = d*h: -.0279 -.0292)
+w5 <- .40 - .5*(-.0279) = .414
+"""
+
+
+@pytest.fixture(scope="module")
+def claims():
+    return check_text(TEXT, load_spec("examples/r2_two_layer_sigmoid.yaml")).claims
+
+
+def test_vectors_printed_with_spaces_are_whole_claims(claims):
+    pinned = {(c.line, c.step_id) for c in claims}
+    assert {(1, "L1.z"), (1, "L1.a"), (2, "L1.dadz")} <= pinned, [(c.line, c.text, c.step_id) for c in claims]
+
+
+def test_a_remark_in_brackets_is_read_on_its_own(claims):
+    line3 = [(c.text, c.step_id) for c in claims if c.line == 3]
+    assert ("d = -.0434", "L2.delta") in line3 and any(sid == "L2.dW" for _, sid in line3), line3
+
+
+def test_an_assignment_arrow_states_the_new_value(claims):
+    last = [c for c in claims if c.line == 4]
+    assert [(c.step_id, c.index, c.verdict) for c in last] == [("L2.W_new", (0, 0), "correct")], \
+        [(c.text, c.step_id, c.verdict) for c in last]
+
+
+def test_every_claim_is_right(claims):
+    assert all(c.verdict in ("correct", "rounding") for c in claims), [(c.text, c.verdict) for c in claims]
