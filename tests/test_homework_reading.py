@@ -41,3 +41,20 @@ def test_an_assignment_arrow_states_the_new_value(claims):
 
 def test_every_claim_is_right(claims):
     assert all(c.verdict in ("correct", "rounding") for c in claims), [(c.text, c.verdict) for c in claims]
+
+
+def test_names_each_followed_by_a_number_state_their_values():
+    # the updates by hand: w5 = 0.40 + 0.5·0.027885 = 0.4139, w6 = 0.45 + 0.5·0.029157 = 0.4646,
+    # b3 = 0.60 + 0.5·0.043420 = 0.6217 (the gradients are negative, so the weights grow)
+    claims = check_text("w5 .4139  w6 .4646  b3 .6217\n", load_spec("examples/r2_two_layer_sigmoid.yaml")).claims
+    assert [(c.step_id, c.index, c.verdict) for c in claims] == [
+        ("L2.W_new", (0, 0), "correct"), ("L2.W_new", (0, 1), "correct"), ("L2.b_new", (0,), "correct")], \
+        [(c.text, c.step_id, c.verdict) for c in claims]
+
+
+def test_a_feature_map_written_out_flat_is_the_map():
+    # R3: each 3×3 window of the edge image gives (−0.1 + 0.9)·3 − 1 = 1.4, so the conv map and the ReLU
+    # map are 1.4 everywhere (either is right for these four numbers)
+    claims = check_text("relu: 1.4 1.4 1.4 1.4\n", load_spec("examples/r3_cnn_edge.yaml")).claims
+    assert [(c.step_id in ("L1.z", "L2.a"), c.index, c.verdict) for c in claims] == [(True, None, "correct")], \
+        [(c.text, c.step_id) for c in claims]

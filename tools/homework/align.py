@@ -122,7 +122,7 @@ class Aligner:
 
     def _same_value(self, a: Place, b: Place) -> bool:
         ta, tb = self.world.truth[a.sid][a.index], self.world.truth[b.sid][b.index]
-        return np.shape(ta) == np.shape(tb) and np.allclose(ta, tb, rtol=1e-9, atol=1e-12)
+        return np.size(ta) == np.size(tb) and np.allclose(np.ravel(ta), np.ravel(tb), rtol=1e-9, atol=1e-12)
 
     # --- candidates ----------------------------------------------------------------------------------
     def _candidates(self, claim: Claim, tol, formula, named) -> list[Place]:
@@ -289,7 +289,7 @@ class Aligner:
         f = np.asarray(formula, dtype=np.float64)
         if np.size(f) != np.size(T):
             return False
-        t = np.ravel(np.broadcast_to(tol, np.shape(f))) if np.ndim(tol) else tol
+        t = np.ravel(tol) if np.ndim(tol) and np.size(tol) == np.size(f) else np.max(tol)
         return bool(np.all(np.abs(np.ravel(f) - np.ravel(T)) <= t + 1e-9 * (1 + np.abs(np.ravel(T)))))
 
     def _scalar_facts(self, claim: Claim, places: list[Place], tol, formula) -> tuple[list, list]:

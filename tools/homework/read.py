@@ -99,6 +99,7 @@ def read_line(no: int, raw: str, decimal_comma: bool, before: list[Statement]) -
         tokens = tokenize(line.text, lenient=True)
     except ExprError:
         return []
+    tokens = _name_value_pairs(tokens)
     out: list[Statement] = []
     prev = before[-1] if before else None
     pending = None     # `∂J/∂b = mean of δ = 0.0406`: a label whose value follows after words
@@ -124,6 +125,26 @@ def read_line(no: int, raw: str, decimal_comma: bool, before: list[Statement]) -
             continue
         out.append(stmt)
     return out
+
+
+def _name_value_pairs(tokens: list[Token]) -> list[Token]:
+    """`k11 .560 k12 -.155 c -.355`: a line of names each followed by its number (two or more,
+    nothing else) says name = number for each."""
+    body, end = tokens[:-1], tokens[-1:]
+    out, k, pairs = [], 0, 0
+    while k < len(body):
+        name = body[k]
+        if name.kind != "NAME" or name.text in FUNCTIONS or (len(name.text) > 1 and _is_prose(name, None, [])):
+            return tokens
+        j = k + 1
+        if j < len(body) and body[j].kind == "OP" and body[j].text in "+-":
+            j += 1
+        if j >= len(body) or body[j].kind != "NUM":
+            return tokens
+        out.extend([name, Token("EQ", "=", name.pos + len(name.text))] + body[k + 1:j + 1])
+        pairs += 1
+        k = j + 1
+    return out + end if pairs >= 2 else tokens
 
 
 _LIST_MARK_RE = re.compile(r"^\s*(?:>\s*)*(?:#+\s+|(?:\(?[a-z]\)|\d{1,2}[.)]|[-*+•])\s+)?")
