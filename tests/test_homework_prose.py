@@ -52,3 +52,14 @@ def test_a_slip_in_the_second_gradient_of_a_sentence_is_found_there(r2):
     claims = check_text(TEXT.format(w6="-0.0391"), r2).claims
     wrong = [(c.step_id, c.index) for c in claims if c.verdict == "wrong"]
     assert wrong == [("L2.dW", (0, 1))], [(c.text, c.verdict, c.step_id) for c in claims]
+
+
+def test_a_weights_name_on_its_gradients_value_states_the_gradient(r2):
+    yhat = sig(0.40 * sig(0.585) + 0.45 * sig(0.715) + 0.60)
+    delta_h1 = (yhat - 1) * yhat * (1 - yhat) * 0.40 * sig(0.585) * (1 - sig(0.585))
+    g1, g2 = delta_h1 * 0.5, delta_h1 * 0.8          # ∂L/∂w1 = δ_h1·x1, ∂L/∂w2 = δ_h1·x2
+    assert (round(g1, 5), round(g2, 5)) == (-0.00200, -0.00319)
+    text = "The input weights get delta times input: w1 gets -0.00200 and w2 gets -0.00319, it's small.\n"
+    claims = check_text(text, r2).claims
+    assert [(c.step_id, c.index, c.verdict) for c in claims] == [
+        ("L1.dW", (0, 0), "correct"), ("L1.dW", (0, 1), "correct")], [(c.text, c.step_id, c.verdict) for c in claims]

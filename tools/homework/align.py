@@ -90,13 +90,13 @@ class Aligner:
         `formula` is what the claim's own expression gives with every earlier number at its true
         value (None when there is no expression): it names the step whose true value it is."""
         tol = claim_precision(claim)
-        named = self._named(claim)
-        places = self._candidates(claim, tol, formula, named)
+        named, gradients = self._named(claim)
+        places = self._candidates(claim, tol, formula, named + gradients)
         if claim.value.ndim == 0:
             facts = zip(*self._scalar_facts(claim, places, tol, formula))
         else:
             facts = ((self._value_match(claim, pl, tol), self._formula_fits(pl, tol, formula)) for pl in places)
-        scored = [self._score(claim, place, operands, formula, named, match, computes)
+        scored = [self._score(claim, place, operands, formula, named, match, computes, gradients)
                   for place, (match, computes) in zip(places, facts)]
         scored.sort(key=lambda a: (-a.score, self.problem.order.get(a.place.sid, 0)))
         for a in scored[:LEADING]:                 # the costly evidence, for the leading places only
@@ -175,23 +175,32 @@ class Aligner:
         p = self.problem
         return np.asarray([k for k, sid in enumerate(p.flat_steps) if sid in self.world.written], dtype=int)
 
-    def _named(self, claim: Claim) -> list[Place]:
+    def _named(self, claim: Claim) -> tuple[list[Place], list[Place]]:
+        """The places a claim's name denotes, and the gradients of the parameters it names (`w1 gets
+        −0.0105` under 'the weights get δ times the input': w1's gradient, stated by the weight's name)."""
         label = claim.label
         if label is None:
-            return []
+            return [], []
         trace = self.problem.trace
         found = align_name(label.name, label.element, trace, claim.statement.hints.get("sample")) or \
             self.ledger.alias(label.name)
-        places = []
+        places, gradients = [], []
         for sid, idx in found:
             step = trace[sid]
+            index = tuple(idx) if idx is not None else ()
             if step.op is None:
                 for alt in (f"{sid}_new", f"after.{sid}"):    # w5 stated again: its updated value
                     for same in self.problem.family.get(alt, []):
-                        places.append(Place(same, tuple(idx) if idx is not None else ()))
+                        places.append(Place(same, index))
+                stem, _, what = sid.rpartition(".")
+                for same in self.problem.family.get(f"{stem}.d{what}" if stem else f"d{what}", []):
+                    gradients.append(Place(same, index))
                 continue
             for same in self.problem.repeats.get(sid, [sid]):     # the same step in later passes
-                places.append(Place(same, tuple(idx) if idx is not None else ()))
+                places.append(Place(same, index))
+        return self._sized(claim, places), self._sized(claim, gradients)
+
+    def _sized(self, claim: Claim, places: list[Place]) -> list[Place]:
         places = list(dict.fromkeys(places))
         return [self._element(claim, pl) for pl in places if self._fits(claim, pl)
                 and np.size(self.world.truth[pl.sid][self._element(claim, pl).index]) == np.size(claim.value)]
@@ -240,7 +249,7 @@ class Aligner:
 
     # --- evidence --------------------------------------------------------------------------------------
     def _score(self, claim: Claim, place: Place, operands, formula, named, match: str,
-               computes: bool) -> Alignment:
+               computes: bool, gradients: tuple = ()) -> Alignment:
         """The cheap evidence for a place: value, formula, name, context, operands, place in the work
         (`match` and `computes`: how the value and the formula fit it, found for all places at once)."""
         a = Alignment(place, 0.0)
@@ -248,7 +257,11 @@ class Aligner:
             a.score += 2.5
             a.evidence.append("formula: its expression computes this step")
             a.named = True
-        self._name_evidence(claim, place, a, named)
+        if place in gradients and match in ("true", "carried"):
+            a.score += 0.5                       # the weight's name on its gradient's value
+            a.evidence.append(f"the gradient of {claim.label.name}")
+        else:
+            self._name_evidence(claim, place, a, named)
         self._context_evidence(claim, place, a)
         if formula is not None and not computes and not named and match in ("carried", "partial"):
             match = "none"      # its own formula computes something else: a coincidence of values

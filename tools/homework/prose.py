@@ -57,8 +57,12 @@ def _gradient_names(line: Line) -> Line:
                    else [m.span(0)])
 
 
+_CONTRACTION = re.compile(r"(?i)\b(it|that|what|here|there|which|this)['’]s\b")
+
+
 def word_arithmetic(line: Line) -> Line:
     """The line with arithmetic words between numbers written as symbols (columns kept)."""
+    line = line.sub(_CONTRACTION, lambda m: [m.span(1), " is"])        # it's -0.6 times …: no name `s`
     if re.search(r"\b(times|multiplied|plus|minus|divided|over|squared)\b", line.text):
         for pattern, symbol in _OPERATORS:
             line = line.sub(pattern, symbol)
