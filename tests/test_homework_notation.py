@@ -139,7 +139,7 @@ SAMPLES = [
         ok(2, 0.21, xfail="judged wrong (arithmetic slip, expected 0.41): read as '0.5 × 0.8 = 0.21' "
                           "and compared with z"),
         ok(2, 0.1),
-        ok(3, 0.71, xfail="left unchecked: the sum of the products before the bias is not recognised"),
+        ok(3, 0.71),
         wrong(4, 1.01, R6["z"],                          # the bias −0.3 added as +0.3
               xfail="judged correct (A-true): the arithmetic 0.71 + 0.3 is checked, not that 'the net "
                     "input' is z = 0.41"),

@@ -63,3 +63,14 @@ def test_a_weights_name_on_its_gradients_value_states_the_gradient(r2):
     claims = check_text(text, r2).claims
     assert [(c.step_id, c.index, c.verdict) for c in claims] == [
         ("L1.dW", (0, 0), "correct"), ("L1.dW", (0, 1), "correct")], [(c.text, c.step_id, c.verdict) for c in claims]
+
+
+def test_a_sum_before_the_bias_is_a_step_on_the_way_only_when_the_bias_follows(r2):
+    # net_h1 = 0.15·0.5 + 0.20·0.8 + 0.35: 0.075 + 0.16 = 0.235 before the bias, 0.585 with it
+    shown = check_text("The first hidden unit sums 0.075 + 0.16 = 0.235, and with the bias 0.35 that is 0.585.\n",
+                       r2).claims
+    assert [c.verdict for c in shown] == ["correct", "correct"], [(c.text, c.verdict, c.step_id) for c in shown]
+    assert shown[0].step_id is not None and shown[-1].step_id == "L1.z"      # both pinned
+    forgotten = check_text("net_h1 = 0.075 + 0.16 = 0.235\n", r2).claims
+    assert [(c.verdict, c.misconception) for c in forgotten] == [("wrong", "missing_bias")], \
+        [(c.text, c.verdict, c.misconception) for c in forgotten]

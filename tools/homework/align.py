@@ -51,6 +51,7 @@ _AUX_CONTEXT = {
     "sum": r"\b(sum|sums|summ\w*|add(ed|ing)? up|total|Σ)\b", "product": r"\b(times|product|multipl\w*)\b",
     "exp": r"\b(exponentia\w*|exp|e\^)\b", "one_minus": r"\b(one minus|1 minus)\b",
     "step": r"\b(step|change|times the learning rate|η)\b",
+    "weighted": r"\bbias",
 }
 
 
@@ -394,10 +395,14 @@ class Aligner:
 
     def _context_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
         context = claim.statement.context
+        kind = kind_of(place.sid) if place.sid in self.problem.auxiliary else ""
+        if kind == "weighted" and not re.search(r"\bbias", context[-60:] + " " + claim.statement.after):
+            a.score -= 6                # a sum the work never adds the bias to is its z, bias forgotten
+            return
         if not context:
             return
-        if place.sid in self.problem.auxiliary:
-            pattern = _AUX_CONTEXT.get(kind_of(place.sid))
+        if kind:
+            pattern = _AUX_CONTEXT.get(kind)
             if pattern and re.search(pattern, context[-60:]):
                 a.score += 1
                 a.evidence.append("context words")

@@ -1,6 +1,6 @@
 """Numbers students write on the way to a step that the trace does not record, as steps of their own.
 
-The output error ŷ − y and its square, the sums of a batch (Σ(ŷ − y), Σ(ŷ − y)², Σ δ·x, Σ δ), the
+The weighted sum before the bias, the output error ŷ − y and its square, the sums of a batch (Σ(ŷ − y), Σ(ŷ − y)², Σ δ·x, Σ δ), the
 per-sample products δ·x, e^z and Σ e^z of a softmax, 1 − a of a sigmoid, the backward terms w·δ and
 the update step η·g. Each is computed from trace steps (found by their typed fields), so it has a
 true value and follows the student's own earlier numbers like any step. The aligner prefers a
@@ -26,7 +26,8 @@ AUX = "aux"          # the phase of these steps
 # what each auxiliary quantity is, for the words around a number (`exponentiating gives …`)
 KINDS = {"err": "error", "sq": "squared", "half_sq": "squared", "sum_sq": "sum", "sum_err": "sum",
          "err_x": "product", "sum_err_x": "sum", "exp": "exp", "expsum": "sum", "one_minus_a": "one_minus",
-         "per_sample": "product", "sum": "sum", "sum_delta": "sum", "terms": "product", "step": "step"}
+         "per_sample": "product", "sum": "sum", "sum_delta": "sum", "terms": "product", "step": "step",
+         "wsum": "weighted"}
 
 
 def kind_of(sid: str) -> str:
@@ -67,6 +68,9 @@ def with_auxiliary(trace: Trace) -> tuple[Trace, dict[str, str], dict[str, Route
             W, delta = step.inputs
             _add(out, anchors, _aux_id(step.id, "terms"), "w·δ terms of the backward sum", step.id, (W, delta),
                  lambda w, d: np.einsum("rj,rs->jrs", w, d), 2)                    # (n_in, n_out, m)
+        elif step.quantity == "pre_activation" and any(trace[i].quantity in ("biases", "updated_biases")
+                                                         for i in step.inputs):
+            _weighted_sum(out, anchors, step, trace)
         elif step.quantity in ("updated_weights", "updated_biases") and len(step.inputs) == 3:
             p, lr, g = step.inputs
             if trace[lr].quantity == "learning_rate":
@@ -173,6 +177,18 @@ def _errors(trace, anchors, loss_step, prefix: str, m: int) -> None:
             if err_x in trace.steps:
                 _add(trace, anchors, f"{base}.sum_err_x", "Σ(ŷ − y)·x over the batch", anchor, (err_x,),
                      lambda ex: np.sum(ex, axis=-1), None)
+
+
+def _weighted_sum(trace, anchors, step, original) -> None:
+    """W·a before the bias is added (`0.5 + 0.6 + 0.1 = 1.2, and with the bias −0.4 that is 0.8`)."""
+    bias = next(k for k, i in enumerate(step.inputs) if original[i].quantity in ("biases", "updated_biases"))
+    fn = step.op.fn
+
+    def unbiased(*args, bias=bias, fn=fn):
+        return fn(*[np.zeros_like(a) if k == bias else a for k, a in enumerate(args)])
+
+    _add(trace, anchors, _aux_id(step.id, "wsum"), "W·a before the bias", step.id, step.inputs, unbiased,
+         step.batch_axis)
 
 
 def _softmax_parts(trace, anchors, step, m: int) -> None:

@@ -113,6 +113,7 @@ def read_line(no: int, raw: str, decimal_comma: bool, before: list[Statement]) -
         stmt = _statement(no, clause, context, line)
         if stmt is None:
             continue
+        stmt.after = _words_after(line.text, clause[-1].pos + len(clause[-1].text))
         if prev is not None and not out and _continues(prev, stmt, no):
             prev.forms.extend(stmt.forms)     # `E = ½(0.2)² + ½(0.3)²` / `E = 0.02 + 0.045` / `E = 0.065`
             continue
@@ -261,6 +262,12 @@ def _aside(toks: list[Token], k: int) -> int | None:
             said = any(t.kind == "EQ" or (t.kind == "OTHER" and t.text == ":") for t in inner)
             return j if said else None
     return None
+
+
+def _words_after(text: str, end: int) -> str:
+    """The words after a clause, to the end of its sentence."""
+    stop = text.find(". ", end)
+    return _words(text[end:stop if stop >= 0 else len(text)])[:80]
 
 
 def _words(context: str) -> str:

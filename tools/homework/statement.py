@@ -48,6 +48,7 @@ class Statement:
     label: Label | None
     forms: list[Form]
     context: str = ""                     # the words before it in its sentence, lower case
+    after: str = ""                       # the words after it, to the end of its sentence
     source: str = "math"                  # math, table or prose
     bindings: dict = field(default_factory=dict)   # names a table row gives values (x1 -> 0.5)
     hints: dict = field(default_factory=dict)      # sample / row / column / epoch numbers (1-based)
