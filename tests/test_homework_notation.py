@@ -134,10 +134,8 @@ SAMPLES = [
     )),
     # 6. Prose. R6: products 0.4, 0.21, 0.1; Σ = 0.71; z = 0.71 − 0.3 = 0.41; ReLU(0.41) = 0.41.
     Sample("06_prose_r6.txt", "r6_one_neuron.yaml", (
-        ok(2, 0.4, xfail="not read: '0.5 times 0.8 is 0.4, 0.7 times 0.3 is 0.21' becomes one claim "
-                         "'0.5 × 0.8 = 0.21'"),
-        ok(2, 0.21, xfail="judged wrong (arithmetic slip, expected 0.41): read as '0.5 × 0.8 = 0.21' "
-                          "and compared with z"),
+        ok(2, 0.4),
+        ok(2, 0.21),
         ok(2, 0.1),
         ok(3, 0.71),
         wrong(4, 1.01, R6["z"],                          # the bias −0.3 added as +0.3

@@ -43,7 +43,7 @@ _CONTEXT = [
     (r"\b(delta|error signal|δ)s?\b", ("delta",)),
     (r"\b(output|outputs|activation|prediction|probabilit(y|ies)|squash|sigmoid of|relu of|tanh of)\b",
      ("activation", "prediction", "pool")),
-    (r"\b(net input|weighted sum|pre-activation|logits?|gets)\b", ("pre_activation",)),
+    (r"\b(net inputs?|weighted sums?|pre-?activations?|logits?|gets)\b", ("pre_activation",)),
     (r"\b(pool(ed|ing)?|max(imum)?)\b", ("pool",)),
 ]
 _AUX_CONTEXT = {
@@ -429,6 +429,8 @@ class Aligner:
         a.score += 2 * share if len(operands) >= 2 else 1.0
         a.evidence.append(f"operands: {matched} of {len(operands)} are its inputs")
         a.operands = True
+        if share < 1 and kind_of(place.sid) == "product" and place.sid.endswith(".products"):
+            a.score -= 3                # one product w·a is computed from its own two numbers only
 
     def _place_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
         w = self.world

@@ -27,7 +27,7 @@ AUX = "aux"          # the phase of these steps
 KINDS = {"err": "error", "sq": "squared", "half_sq": "squared", "sum_sq": "sum", "sum_err": "sum",
          "err_x": "product", "sum_err_x": "sum", "exp": "exp", "expsum": "sum", "one_minus_a": "one_minus",
          "per_sample": "product", "sum": "sum", "sum_delta": "sum", "terms": "product", "step": "step",
-         "wsum": "weighted"}
+         "wsum": "weighted", "products": "product"}
 
 
 def kind_of(sid: str) -> str:
@@ -180,7 +180,8 @@ def _errors(trace, anchors, loss_step, prefix: str, m: int) -> None:
 
 
 def _weighted_sum(trace, anchors, step, original) -> None:
-    """W·a before the bias is added (`0.5 + 0.6 + 0.1 = 1.2, and with the bias −0.4 that is 0.8`)."""
+    """W·a before the bias is added (`0.5 + 0.6 + 0.1 = 1.2, and with the bias −0.4 that is 0.8`),
+    and for a dense layer each product w·a of it (`0.5 times 0.8 is 0.4`)."""
     bias = next(k for k, i in enumerate(step.inputs) if original[i].quantity in ("biases", "updated_biases"))
     fn = step.op.fn
 
@@ -189,6 +190,13 @@ def _weighted_sum(trace, anchors, step, original) -> None:
 
     _add(trace, anchors, _aux_id(step.id, "wsum"), "W·a before the bias", step.id, step.inputs, unbiased,
          step.batch_axis)
+    weights = next((i for i in step.inputs if original[i].quantity in ("weights", "updated_weights")), None)
+    source = next((i for i in step.inputs if i != weights and original[i].quantity not in ("biases", "updated_biases")),
+                  None)
+    if weights is not None and source is not None and np.ndim(original[weights].value) == 2 and \
+            np.ndim(original[source].value) == 2:
+        _add(trace, anchors, _aux_id(step.id, "products"), "each product w·a", step.id, (weights, source),
+             lambda w, a: np.einsum("ij,js->ijs", w, a), 2)                     # (n_out, n_in, m)
 
 
 def _softmax_parts(trace, anchors, step, m: int) -> None:

@@ -224,7 +224,7 @@ def _clauses(tokens: list[Token], text: str):
             close(tok.pos)
             continue
         if tok.kind == "COMMA" and (depth == 0 or _starts_statement(toks, k + 1)):
-            if _starts_statement(toks, k + 1) or not _continues_list(cur, nxt):
+            if _starts_statement(toks, k + 1) or not _continues_list(cur, toks[k + 1:]):
                 close(tok.pos)
                 depth = 0
                 continue
@@ -318,9 +318,18 @@ def _starts_statement(toks: list[Token], k: int) -> bool:
     return j < len(toks) and toks[j].kind == "EQ"
 
 
-def _continues_list(cur: list[Token], nxt: Token | None) -> bool:
-    """`yhat = 0.5, 1, 1.5`: a comma between plain numbers after '=' continues a list of values."""
+def _continues_list(cur: list[Token], rest: list[Token]) -> bool:
+    """`yhat = 0.5, 1, 1.5`: a comma between plain numbers after '=' continues a list of values
+    (not when the next item computes something: `0.5 × 0.8 = 0.4, 0.7 × 0.3 = 0.21`)."""
+    nxt = rest[0] if rest else None
     if nxt is None or not cur:
+        return False
+    item = []
+    for t in rest:
+        if t.kind in ("COMMA", "SEMI") or (t.kind == "NAME" and item):
+            break
+        item.append(t)
+    if any(t.kind == "EQ" or (t.kind == "OP" and t.text not in "-") for t in item[1:]):
         return False
     if nxt.kind not in ("NUM",) and not (nxt.kind == "OP" and nxt.text == "-"):
         return False
