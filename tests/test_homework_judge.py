@@ -71,6 +71,14 @@ def test_a_wrong_value_is_punished_once_and_its_consequences_carried():
     assert verdicts[0] == "wrong" and verdicts[1:] == ["carried"] * (len(verdicts) - 1), verdicts
 
 
+def test_a_wrong_value_written_again_is_not_punished_again():
+    r8 = load_spec("examples/r8_linear_chain.yaml")
+    # z1 = 2 written as 3 (wrong), then restated: the repeat is the same mistake, not a new one
+    claims = check_text("z1 = 2 × 1 + 0 = 3\nz2 = 3 × 3 + 1 = 10\nwith z1 = 3 as above\n", r8).claims
+    assert [c.verdict for c in claims] == ["wrong", "carried", "carried"], [(c.text, c.verdict) for c in claims]
+    assert claims[-1].rule == "V-restated"
+
+
 def test_a_later_wrong_step_after_a_carried_one_is_still_wrong():
     r8 = load_spec("examples/r8_linear_chain.yaml")
     # z1 = 3 (wrong), z2 = 10 (carried), then L = ½(10 − 5)² = 12.5 written as 25: wrong again

@@ -138,11 +138,8 @@ SAMPLES = [
         ok(2, 0.21),
         ok(2, 0.1),
         ok(3, 0.71),
-        wrong(4, 1.01, R6["z"],                          # the bias −0.3 added as +0.3
-              xfail="judged correct (A-true): the arithmetic 0.71 + 0.3 is checked, not that 'the net "
-                    "input' is z = 0.41"),
-        carried(5, 1.01, after="about",                  # ReLU(1.01); true 0.41
-                xfail="left unchecked: 'the output is about 1.01' is not pinned to the ReLU output"),
+        wrong(4, 1.01, R6["z"]),                         # the bias −0.3 added as +0.3
+        carried(5, 1.01, after="about"),                 # ReLU(1.01); true 0.41
     )),
     # 7. Decimal commas. R2 as in 1; out_h2 = 0,6715 written 0,6751, everything after it carried:
     # true net_o = 1,159064, out_o = 0,761163, E = 0,028522, ∂E/∂out = −0,238837, σ′ = 0,181794,

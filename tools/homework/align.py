@@ -550,7 +550,7 @@ _SECTION = re.compile(r"(epoch|sample|it)(\d+)")
 
 def _sequence(d: float) -> float:
     """Work runs in the trace's order: a step just after the last one pinned is likeliest."""
-    if 0 <= d <= 3:
+    if -0.5 < d <= 3:                   # (a quantity on the way to the step just written counts as here)
         return 1.5
     if 3 < d <= 8:
         return 0.75

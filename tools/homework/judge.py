@@ -24,7 +24,7 @@ RULES = {
     "V-true": "the value of the step it states",
     "V-rounding": "the step computed from the student's own (right, rounded) numbers",
     "V-carried": "the step computed from the student's own earlier numbers, one of them wrong",
-    "V-restated": "the value the student gave this step before, and still right or carried",
+    "V-restated": "the value the student gave this step before, judged where it was first written",
     "A-true": "its expression gives it, and with the right numbers put in it is the true value",
     "A-rounding": "its expression gives it from right numbers rounded as the student wrote them",
     "A-carried": "its expression gives it from an earlier wrong number",
@@ -98,8 +98,10 @@ def judge_pinned(claim: Claim, a: Alignment, world, arith: Arithmetic | None) ->
     verdict = max(kinds.tolist(), key=ORDER.index)
     own = S
     rule = {"correct": "V-true", "rounding": "V-rounding", "carried": "V-carried", "wrong": "W-step"}[verdict]
-    if a.match == "restated" and verdict != "wrong":
+    if a.match == "restated":             # the same number again: judged where it was first written
         rule = "V-restated"
+        kinds = np.where(kinds == "wrong", "carried", kinds)
+        verdict = max(kinds.tolist(), key=ORDER.index)
     base = Verdict(verdict, rule, T, own, evidence=list(a.evidence))
     if np.size(kinds) > 1 and len(set(kinds.tolist())) > 1:
         base.elements = kinds.tolist()

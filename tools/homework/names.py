@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-_LOSS_NAMES = {"L", "E", "J", "C", "loss", "cost", "error", "etotal", "ltotal", "err", "Loss", "Cost",
+_LOSS_NAMES = {"L", "E", "J", "C", "loss", "cost", "etotal", "ltotal", "Loss", "Cost",
                "Error", "Etotal", "Ltotal"}
 _LR_NAMES = {"eta", "η", "lr", "alpha", "α"}
 _Z_NAMES = {"z", "net", "in", "s"}
@@ -152,7 +152,8 @@ def _declared(name: str, trace) -> list:
 _QUANTITY_OF = {"z": ("pre_activation",), "a": ("activation", "prediction"), "yhat": ("prediction", "activation"),
                 "delta": ("delta",), "loss": ("loss", "error"), "w": ("weights", "updated_weights"),
                 "W": ("weights", "updated_weights"), "b": ("biases", "updated_biases"),
-                "B": ("biases", "updated_biases"), "x": ("input",), "y": ("target",), "lr": ("learning_rate",)}
+                "B": ("biases", "updated_biases"), "x": ("input",), "y": ("target",), "lr": ("learning_rate",),
+                "error": ("error",)}
 
 
 def _by_quantity(name: str, index, trace) -> list:
@@ -312,6 +313,8 @@ def quantity(s: str, trace):
         return "loss", None, (), None
     if low in _LR_NAMES:
         return "lr", None, (), None
+    if low in ("err", "error", "e") and base != "E":
+        return "error", None, nums, None      # ŷ − y (or the perceptron's y − ŷ), not the loss
     return None
 
 

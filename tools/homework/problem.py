@@ -80,6 +80,7 @@ class Problem:
     family: dict = field(default_factory=dict)         # a step's id without prefixes -> every instance of it
     auxiliary: set = field(default_factory=set)        # steps added on the way (auxiliary.py)
     graph: "Graph" = None                              # what each step is computed from, and reaches
+    on_the_way: dict = field(default_factory=dict)     # step id -> auxiliary steps computed on the way to it
     iterations: int = 1                                # training iterations the trace goes through
     _sources: dict = field(default_factory=dict)
     _slices: dict = field(default_factory=dict)
@@ -90,10 +91,14 @@ class Problem:
 
         trace, anchors, routes = with_auxiliary(trace)
         p = cls(trace)
-        p.order = {s.id: k for k, s in enumerate(trace) if s.id not in anchors}
-        for sid, anchor in anchors.items():       # a quantity on the way comes just after its step
-            p.order[sid] = p.order[anchor] + 0.5
         p.auxiliary = set(anchors)
+        for sid, anchor in anchors.items():        # (not those computed from the step: 1 − a, the error after ŷ)
+            if anchor not in _computed_from(trace, sid):
+                p.on_the_way.setdefault(anchor, []).append(sid)
+        p.order = {s.id: k for k, s in enumerate(trace) if s.id not in anchors}
+        for sid, anchor in anchors.items():       # a quantity on the way to a step comes just before it,
+            before = sid in p.on_the_way.get(anchor, ())       # one computed from it just after
+            p.order[sid] = p.order[anchor] + (-0.1 if before else 0.5)
         flat = []
         p.truth = {s.id: np.array(trace.display(s.id), dtype=np.float64) for s in trace}
         for s in trace:
@@ -209,8 +214,29 @@ class Problem:
                 nan = np.isnan(res)
                 for o in (np.argwhere(nan) if nan.ndim else ([()] if nan else [])):
                     found.setdefault(tuple(int(i) for i in o), set()).add((src, e))
+        for aux in self.on_the_way.get(sid, ()):     # 0.71 + (−0.3): the sum before the bias is an operand of z
+            shape = np.shape(trace.display(aux))
+            for o in list(found) or [()]:
+                for e in np.ndindex(shape):
+                    e = tuple(int(i) for i in e)
+                    if shape == out_shape and e != o:
+                        continue
+                    if len(shape) == len(out_shape) + 1 and (e[:1] + e[2:]) != o:
+                        continue                     # a product w·a of element o: (i, j, s) for z[i, s]
+                    found.setdefault(o, set()).add((aux, e))
         self._sources[sid] = found
         return found
+
+
+def _computed_from(trace, sid: str) -> set:
+    """Every step a step is computed from."""
+    seen, todo = set(), [sid]
+    while todo:
+        for i in trace[todo.pop()].inputs:
+            if i not in seen and i in trace:
+                seen.add(i)
+                todo.append(i)
+    return seen
 
 
 @dataclass(frozen=True)
