@@ -74,3 +74,12 @@ def test_a_sum_before_the_bias_is_a_step_on_the_way_only_when_the_bias_follows(r
     forgotten = check_text("net_h1 = 0.075 + 0.16 = 0.235\n", r2).claims
     assert [(c.verdict, c.misconception) for c in forgotten] == [("wrong", "missing_bias")], \
         [(c.text, c.verdict, c.misconception) for c in forgotten]
+
+
+def test_for_a_weight_after_the_gradient_is_spoken_of(r2):
+    # ∂L/∂w5 = δ_o·out_h1 = −0.0434·0.6422 = −0.0279 (module docstring); written with `i.e.` and a slip
+    text = ("Now the gradient, weight by weight. For w5 that is -0.0434 times 0.6422, i.e. -0.0279. "
+            "For w6 that is -0.0434 times 0.6715, i.e. -0.0391.\n")
+    claims = [c for c in check_text(text, r2).claims if c.step_id == "L2.dW"]
+    assert [(c.index, c.verdict) for c in claims] == [((0, 0), "correct"), ((0, 1), "wrong")], \
+        [(c.text, c.step_id, c.verdict) for c in check_text(text, r2).claims]

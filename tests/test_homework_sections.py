@@ -73,3 +73,13 @@ def test_a_name_in_a_sample_of_a_batch_means_that_samples_element():
     assert [(c.step_id, c.index, c.verdict) for c in claims] == [
         ("L1.z", (0, 0), "correct"), ("L1.z", (1, 0), "correct"), ("L1.z", (0, 1), "correct"),
         ("L1.z", (1, 1), "wrong")], [(c.text, c.step_id, c.index) for c in claims]
+
+
+def test_a_sample_named_after_its_number_is_that_numbers_sample():
+    spec = parse_text("input: [[1, 0], [0, 1], [1, 1]]\ntarget: [[1], [0], [1]]\nlayers:\n"
+                      "  - dense: {W: [[0.5, -0.2]], b: [0.1], activation: linear}\nloss: mse\nlearning_rate: 0.1\n")
+    # ŷ = 0.5·x1 − 0.2·x2 + 0.1: 0.6, −0.1 and 0.4; the third is written 0.5
+    claims = check_text("The neuron predicts 0.6 for the first sample, -0.1 for the second and 0.5 for the third.\n",
+                        spec).claims
+    assert [(c.index, c.verdict) for c in claims] == [((0, 0), "correct"), ((0, 1), "correct"), ((0, 2), "wrong")], \
+        [(c.text, c.step_id, c.index, c.verdict) for c in claims]

@@ -41,7 +41,8 @@ _CONTEXT = [
     (r"\b(gradient|derivative|slope|grad)s?\b", ("grad_weights", "grad_biases", "grad_activation", "delta",
                                                    "activation_derivative")),
     (r"\b(delta|error signal|δ)s?\b", ("delta",)),
-    (r"\b(output|outputs|activation|prediction|probabilit(y|ies)|squash|sigmoid of|relu of|tanh of)\b",
+    (r"\b(output|outputs|activation|predictions?|predicts?|predicted|probabilit(y|ies)|squash|sigmoid of|relu of|"
+     r"tanh of)\b",
      ("activation", "prediction", "pool")),
     (r"\b(net inputs?|weighted sums?|pre-?activations?|logits?|gets)\b", ("pre_activation",)),
     (r"\b(pool(ed|ing)?|max(imum)?)\b", ("pool",)),
@@ -66,6 +67,7 @@ class Alignment:
     mistake: object = None         # the Misconception whose value matched
     named: bool = False            # the student's name or words speak of this step
     operands: bool = False         # the numbers of its expression are this step's inputs
+    all_operands: bool = False     # … every one of them
 
 
 class Aligner:
@@ -280,6 +282,8 @@ class Aligner:
             a.evidence.append("value: most elements are the step's")
         a.match = match
         self._operand_evidence(place, operands, a)
+        if place.sid.endswith(".aux.products") and not a.all_operands:
+            a.score -= 3                # one product w·a: written as its own two numbers, or not at all
         self._place_evidence(claim, place, a)
         self._cell_evidence(claim, place, a)
         return a
@@ -429,8 +433,7 @@ class Aligner:
         a.score += 2 * share if len(operands) >= 2 else 1.0
         a.evidence.append(f"operands: {matched} of {len(operands)} are its inputs")
         a.operands = True
-        if share < 1 and kind_of(place.sid) == "product" and place.sid.endswith(".products"):
-            a.score -= 3                # one product w·a is computed from its own two numbers only
+        a.all_operands = share == 1
 
     def _place_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
         w = self.world

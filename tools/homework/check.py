@@ -25,8 +25,8 @@ from nn_tutor.tools.homework.world import CARRIED, RIGHT, WRONG, World
 
 
 
-_COMPUTED_CONTEXT = re.compile(r"\b(loss|errors?|cost|gradient|derivative|output|new|updated|delta|sum|mean|"
-                               r"total|becomes?|gives?|got|get|result)\b")
+_COMPUTED_CONTEXT = re.compile(r"\b(loss|errors?|cost|gradient|derivative|outputs?|new|updated|delta|sum|mean|"
+                               r"total|becomes?|gives?|got|get|result|predicts?|predictions?|predicted)\b")
 
 
 class Checker:
@@ -142,7 +142,7 @@ class Checker:
             if place is not None:
                 self.ledger.name_given(label.name, place)     # `v = [0.5, −0.3, 0.2, 0.4]`
                 return True
-        return given and label is None and not _COMPUTED_CONTEXT.search(context[-40:])
+        return given and label is None and not _COMPUTED_CONTEXT.search(context[-80:])
 
     def _restates(self, givens: list, value, tol) -> bool:
         """The value is one of these given elements, a given step, or a row or column of one (a

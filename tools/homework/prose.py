@@ -20,7 +20,7 @@ _OPERATORS = [
     (re.compile(rf"(?<=[\d)])\s+(?:divided by|over)\s+(?={_NUM})"), " / "),
     (re.compile(r"(?<=[\d)])\s+squared\b"), "²"),
 ]
-_RESULT = re.compile(r"(?<=[\d)²])\s*,?\s+(?:which\s+(?:is|gives|comes\s+to|makes)|that\s+is|gives|giving|equals|"
+_RESULT = re.compile(r"(?<=[\d)²])\s*,?\s+(?:which\s+(?:is|gives|comes\s+to|makes)|that\s+is|i\.\s?e\.,?|gives|giving|equals|"
                      r"comes\s+to|makes|is)(?:\s+(?:about|roughly|approximately|around|exactly))?\s+"
                      rf"(?={_NUM})")
 
@@ -37,23 +37,20 @@ _GRADIENT_OF = re.compile(
     r"\b(?:gradient|derivative|partial(?:\s+derivative)?|slope)(?:\s+of\s+(?:the\s+)?(?:loss|error|cost|[LEJC]))?"
     rf"\s+(?:for|of|on|with\s+respect\s+to|w\.?\s?r\.?\s?t\.?)\s+(?:the\s+)?({_SYMBOL}|prediction|output)\b{_IS}"
     rf"(?={_VALUE})", re.IGNORECASE)
-_FOR_NEXT = re.compile(rf"((?:,|;)\s+(?:and\s+)?|\s+and\s+)(?:for|on)\s+(?:the\s+)?({_SYMBOL})\b{_IS}(?={_VALUE})")
+_FOR_NEXT = re.compile(rf"((?:,|;)\s+(?:and\s+)?|\s+and\s+|(?:^|[.:]\s+))(?:for|on)\s+(?:the\s+)?({_SYMBOL})\b"
+                       rf"(?:\s+(?:that|this))?{_IS}(?={_VALUE}|\()", re.IGNORECASE)
 
 
 def _gradient_names(line: Line) -> Line:
-    """`the gradient for v1 is …`, `the derivative with respect to p is …` -> `∂L/∂v1 = …`; in the
-    same sentence, `…, for v2 it is …` names the next gradient."""
+    """`the gradient for v1 is …`, `the derivative with respect to p is …` -> `∂L/∂v1 = …`; after
+    the gradient is spoken of, `…, for v2 it is …` and `For w1 that is …` name the next gradients."""
     def named(m: re.Match) -> list:
         symbol = m.group(1)
         return ["dLðd", "ŷ" if symbol.lower() in ("prediction", "output") else m.span(1), " = "]
 
+    first = re.search(r"(?i)gradient|derivative|partial|slope", line.text).start()    # (the text before it stays)
     out = line.sub(_GRADIENT_OF, named)
-    if out.text == line.text:
-        return line
-    first = out.text.find("dLðd")
-    end = out.text.find(". ", first)
-    end = len(out.text) if end < 0 else end
-    return out.sub(_FOR_NEXT, lambda m: [m.span(1), "dLðd", m.span(2), " = "] if first < m.start() < end
+    return out.sub(_FOR_NEXT, lambda m: [m.span(1), "dLðd", m.span(2), " = "] if first < m.start()
                    else [m.span(0)])
 
 

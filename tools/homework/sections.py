@@ -39,6 +39,7 @@ class Marker:
     column: int        # 0-based, in the raw line
     kind: str          # epoch, sample or iteration
     number: int        # 1-based
+    after: bool = False    # `0.2 for the first sample`: it names the number before it
 
 
 def markers(lines: list[str]) -> list[Marker]:
@@ -54,8 +55,22 @@ def markers(lines: list[str]) -> list[Marker]:
                 word, number = "sample", _CIRCLED[m.group(5)]
             kind = _WORDS[word.lower().split()[-1]]
             if number >= 1:
-                out.append(Marker(no, m.start(), kind, number))
+                out.append(Marker(no, m.start(), kind, number, bool(_FOR_BEFORE.search(text[:m.start()]))))
+        out.extend(_elided(no, text, [mk for mk in out if mk.line == no and mk.after]))
     return out
+
+
+_FOR_BEFORE = re.compile(r"(?i)[\d)\]]\s+for\s+(?:the\s+)?$")      # a number, then `for the …`
+_FOR_ORDINAL = re.compile(rf"(?i)(?<=[\d)\]])\s+for\s+the\s+({_ORDINAL})\b(?!\s+(?:training\s+)?(?:{_WORD}|example))")
+
+
+def _elided(no: int, text: str, named: list[Marker]) -> list[Marker]:
+    """`… 0.2 for the first sample, 1.3 for the second`: the noun left out after the first."""
+    if not named:
+        return []
+    first = named[0]
+    return [Marker(no, m.start(), first.kind, _ORDINALS[m.group(1).lower()], True)
+            for m in _FOR_ORDINAL.finditer(text) if m.start() > first.column]
 
 
 def with_section_hints(statements: list[Statement], found: list[Marker]) -> None:
@@ -63,11 +78,12 @@ def with_section_hints(statements: list[Statement], found: list[Marker]) -> None
     if not found:
         return
     where = sorted(((s.line, _column(s), k) for k, s in enumerate(statements)))
+    ahead = sorted((mk for mk in found if not mk.after), key=lambda mk: (mk.line, mk.column))
     current: dict[str, int] = {}
     m = 0
     for line, column, k in where:
-        while m < len(found) and (found[m].line, found[m].column) <= (line, column):
-            marker = found[m]
+        while m < len(ahead) and (ahead[m].line, ahead[m].column) <= (line, column):
+            marker = ahead[m]
             current[marker.kind] = marker.number
             for later in _ORDER[_ORDER.index(marker.kind) + 1:]:
                 current.pop(later, None)
@@ -75,6 +91,12 @@ def with_section_hints(statements: list[Statement], found: list[Marker]) -> None
         hints = statements[k].hints
         for kind, number in current.items():
             hints.setdefault(kind, number)
+    for marker in (mk for mk in found if mk.after):         # the statement just before it on its line
+        before = [(column, k) for line, column, k in where if line == marker.line and column < marker.column]
+        if before:
+            hints = statements[max(before)[1]].hints
+            if "cell" not in hints:
+                hints[marker.kind] = marker.number
 
 
 def _column(stmt: Statement) -> int:
