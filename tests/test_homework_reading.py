@@ -58,3 +58,12 @@ def test_a_feature_map_written_out_flat_is_the_map():
     claims = check_text("relu: 1.4 1.4 1.4 1.4\n", load_spec("examples/r3_cnn_edge.yaml")).claims
     assert [(c.step_id in ("L1.z", "L2.a"), c.index, c.verdict) for c in claims] == [(True, None, "correct")], \
         [(c.text, c.step_id) for c in claims]
+
+
+def test_results_between_bars_and_neu_for_new():
+    # ∂L/∂w5 = −0.0279, ∂L/∂w6 = −0.0292 and w5_new = 0.4139 (module docstring)
+    text = "dL/dw5 = -0,0279 | dL/dw6 = -0,0292\nw5 neu = 0,4139\n"
+    claims = check_text(text, load_spec("examples/r2_two_layer_sigmoid.yaml")).claims
+    assert [(c.step_id, c.index, c.verdict) for c in claims] == [
+        ("L2.dW", (0, 0), "correct"), ("L2.dW", (0, 1), "correct"), ("L2.W_new", (0, 0), "correct")], \
+        [(c.text, c.step_id, c.verdict) for c in claims]

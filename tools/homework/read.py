@@ -220,8 +220,9 @@ def _clauses(tokens: list[Token], text: str):
                 compared = True        # `…, else 0`: the rule's other value
             depth = 0
             continue
-        if tok.kind == "SEMI" and depth == 0:
-            close(tok.pos)
+        if (tok.kind == "SEMI" or (tok.kind == "OTHER" and tok.text == "|" and tok.space_before and
+                                   (nxt is None or nxt.space_before))) and depth == 0:
+            close(tok.pos)             # `;` and a spaced `|` between results
             continue
         if tok.kind == "COMMA" and (depth == 0 or _starts_statement(toks, k + 1)):
             if _starts_statement(toks, k + 1) or not _continues_list(cur, toks[k + 1:]):
