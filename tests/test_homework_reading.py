@@ -67,3 +67,22 @@ def test_results_between_bars_and_neu_for_new():
     assert [(c.step_id, c.index, c.verdict) for c in claims] == [
         ("L2.dW", (0, 0), "correct"), ("L2.dW", (0, 1), "correct"), ("L2.W_new", (0, 0), "correct")], \
         [(c.text, c.step_id, c.verdict) for c in claims]
+
+
+TABLE = """| unit | w·x summed | + b | net |
+|---|---|---|---|
+| h1 | 0.075 + 0.16 = 0.235 | 0.35 | 0.585 |
+| h2 | 0.125 + 0.24 = 0.365 | 0.35 | 0.715 |
+
+| quantity | value |
+|---|---|
+| out_h1, out_h2 | 0.6422, 0.6751 |
+"""
+
+
+def test_a_table_with_the_sum_before_the_bias_and_a_row_naming_two_quantities():
+    # net_h = W·x + b = [0.235 + 0.35, 0.365 + 0.35] = [0.585, 0.715]; out_h = [0.6422, 0.6715], the second
+    # written 0.6751
+    claims = check_text(TABLE, load_spec("examples/r2_two_layer_sigmoid.yaml")).claims
+    wrong = [(c.line, c.step_id, c.index) for c in claims if c.verdict == "wrong"]
+    assert wrong == [(8, "L1.a", (1,))], [(c.line, c.text, c.verdict, c.step_id) for c in claims]

@@ -400,9 +400,10 @@ class Aligner:
     def _context_evidence(self, claim: Claim, place: Place, a: Alignment) -> None:
         context = claim.statement.context
         kind = kind_of(place.sid) if place.sid in self.problem.auxiliary else ""
-        if kind == "weighted" and not re.search(r"\bbias", context[-60:] + " " + claim.statement.after):
+        if kind == "weighted" and claim.statement.source != "table" and \
+                not re.search(r"\bbias", context[-60:] + " " + claim.statement.after):
             a.score -= 6                # a sum the work never adds the bias to is its z, bias forgotten
-            return
+            return                      # (a table adds it in a column of its own)
         if not context:
             return
         if kind:

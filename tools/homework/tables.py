@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from nn_tutor.tools.homework.expr import ExprError, tokenize
 from nn_tutor.tools.homework.notation import Line
 from nn_tutor.tools.homework.spaced_tables import spaced_table
-from nn_tutor.tools.homework.statement import Label, Statement, parse_form
+from nn_tutor.tools.homework.statement import Form, Label, Statement, parse_form
 
 _SEPARATOR_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _INDEX_WORDS = {"#", "i", "n", "k", "j", "s", "sample", "samples", "smp", "row", "rows", "epoch", "ep", "it", "iter",
@@ -265,15 +265,27 @@ def table_statements(table: Table, normalise) -> list:
             if not forms:
                 continue
             name = None if footer else _combined(column, row_name, pair_table)
-            label = Label(name) if name and re.fullmatch(r"[^\s]+", name) else None
             cell_hints = dict(hints, cell=(table.header_line, c, line_no))   # its table, column and row
             if column.col is not None:
                 cell_hints["col"] = column.col
-            out.append(Statement(line_no, label, forms, context=_context(footer, row_name, table),
-                                 source="table", bindings=dict(bindings), hints=cell_hints))
+            for label, cell_forms in _named_parts(name, forms):
+                out.append(Statement(line_no, label, cell_forms, context=_context(footer, row_name, table),
+                                     source="table", bindings=dict(bindings), hints=dict(cell_hints)))
             if not footer and len(groups) == 1 and len(groups[0]) <= 3:
                 above.setdefault(c, []).append(forms[-1].text)
     return out
+
+
+def _named_parts(name: str | None, forms: list) -> list[tuple[Label | None, list]]:
+    """(label, forms) of a cell; a row naming several quantities over as many values
+    (`| ∂L/∂z11, ∂L/∂z12 | −0.3, −0.3 |`) gives each name its own value."""
+    names = [n for n in (name or "").split(",") if n]
+    last = forms[-1].node if forms else None
+    if len(names) > 1 and last is not None and last.kind == "vec" and len(last.children) == len(names) and \
+            all(re.fullmatch(r"[^\s]+", n) for n in names):
+        form = forms[-1]
+        return [(Label(n), [Form(child, form.text, form.line, form.no)]) for n, child in zip(names, last.children)]
+    return [(Label(name) if name and re.fullmatch(r"[^\s]+", name) else None, forms)]
 
 
 def _matrix_rows(table: Table, normalise, rows_named: bool) -> list:
