@@ -86,3 +86,11 @@ def test_a_table_with_the_sum_before_the_bias_and_a_row_naming_two_quantities():
     claims = check_text(TABLE, load_spec("examples/r2_two_layer_sigmoid.yaml")).claims
     wrong = [(c.line, c.step_id, c.index) for c in claims if c.verdict == "wrong"]
     assert wrong == [(8, "L1.a", (1,))], [(c.line, c.text, c.verdict, c.step_id) for c in claims]
+
+
+def test_a_layer_written_as_an_index_and_new_after_a_space():
+    # δ_h = δ_o·w·σ′(net_h) = [−0.043420·0.40·0.229781, −0.043420·0.45·0.220590] = [−0.0040, −0.0043];
+    # w6_new = 0.45 + 0.5·0.029157 = 0.4646
+    claims = check_text("dZ[1] = [-0.0040, -0.0043]\nw6 new = 0.4646\n", load_spec("examples/r2_two_layer_sigmoid.yaml")).claims
+    assert [(c.step_id, c.verdict) for c in claims] == [("L1.delta", "correct"), ("L2.W_new", "correct")], \
+        [(c.text, c.step_id, c.verdict) for c in claims]

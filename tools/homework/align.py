@@ -13,6 +13,7 @@ with a different value comes close; otherwise it is left to the arithmetic check
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from nn_tutor.tools.homework.ledger import precision
 from nn_tutor.tools.homework.misconceptions import alternatives
 from nn_tutor.tools.homework.names import align_name, is_bare
 from nn_tutor.tools.homework.problem import Place, base_of, group_of
+from nn_tutor.tools.homework.statement import Label
 from nn_tutor.tools.homework.world import View
 
 PINNED = 3.5          # evidence needed to pin a claim to a step
@@ -201,7 +203,12 @@ class Aligner:
                 continue
             for same in self.problem.repeats.get(sid, [sid]):     # the same step in later passes
                 places.append(Place(same, index))
-        return self._sized(claim, places), self._sized(claim, gradients)
+        named = self._sized(claim, places)
+        if not named and label.index is not None and len(label.index) == 1 and claim.value.ndim:
+            layered = Label(f"{label.name}Λ{label.index[0]}")      # dZ[1] = [0.58, −0.64]: layer 1's dZ
+            return self._named(dataclasses.replace(claim, statement=dataclasses.replace(claim.statement,
+                                                                                        label=layered)))
+        return named, self._sized(claim, gradients)
 
     def _sized(self, claim: Claim, places: list[Place]) -> list[Place]:
         places = list(dict.fromkeys(places))

@@ -94,7 +94,7 @@ _HAT_RE = re.compile(r"\\(?:hat|widehat)\s*\{?\s*y\s*\}?")
 _SQRT_RE = re.compile(r"\\sqrt\s*")
 _SUBSCRIPT_RE = re.compile(r"_\{([^{}]*)\}")
 _NEW_RE = re.compile(r"(?<=[\w\]])\s*(?:\^\s*\{?\s*\(?\s*(?:new|\+|\*)\s*\)?\s*\}?|⁺|\s?\(\s*(?:new|neu)\s*\)|_\{?new\}?"
-                     r"|\+(?=\s*[=≈])|\s(?:neu|nouveau|nouvelle|nuevo|nueva)(?=\s*[=≈:]))")     # (as German, French courses write it)
+                     r"|\+(?=\s*[=≈])|\s(?:new|neu|nouveau|nouvelle|nuevo|nueva)(?=\s*[=≈:]))")   # (German, French: neu, nouveau)
 _PRIME_NEW_RE = re.compile(r"(?<![A-Za-z])((?:[wWbBvuc]|[A-Za-z]{1,3}_?)(?:\d{1,2}|[₀-₉]{1,2})|[wbWBvuc])[′ʹ’'](?!\s*\()")
 _LAYER_RE = re.compile(r"(?<=[A-Za-zα-ωΑ-Ωŷ])\s*(?:\^\s*\{\s*[\[(]\s*(\d{1,2})\s*[\])]\s*\}|\^\s*[\[(]\s*(\d{1,2})\s*[\])]"
                        r"|⁽([¹²³⁴⁵⁶⁷⁸⁹])⁾|\^\{\s*(\d)\s*\}(?=\s*_))")

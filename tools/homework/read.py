@@ -418,8 +418,8 @@ def _bare_numbers(no: int, toks: list[Token], context: str, line: Line) -> State
 
 def _label(group: list[Token]) -> tuple[Label | None, list[Token]]:
     """A leading name (with an optional [i, j] index) is the label; otherwise the group is a form."""
-    if not group or group[0].kind != "NAME" or group[0].text in FUNCTIONS:
-        return None, group
+    if not group or group[0].kind != "NAME" or (group[0].text in FUNCTIONS and len(group) > 1):
+        return None, group        # (`sum = 2.27`, `max = 1.4`: a function's name alone names a value)
     name, rest = group[0].text, group[1:]
     if not rest:
         return Label(name), []
