@@ -206,7 +206,7 @@ def _side_layer(side: str, dense: list[int], last: int) -> int:
     return last if side == "o" else (dense[0] if dense else 1)
 
 
-_GRADIENT_NAME_RE = re.compile(r"^(?:d|grad|g)([wWbBzZaA](?:\d*|Λ\d+\w*))$")
+_GRADIENT_NAME_RE = re.compile(r"^(?:d|grad|g)((?:[wWbBzZaAh]|yhat|out|net)(?:\d*|Λ\d+\w*)|[ho]\d*)$")
 
 
 def _candidates(name: str, index, trace) -> list:
@@ -280,6 +280,8 @@ def quantity(s: str, trace):
                 "dadz": "dadz", "neuron": "neuron"}[base]
         side = "h" if m.group(2).startswith("h") else "o"
         return kind, None, ((int(m.group(3)),) if m.group(3) else ()), side
+    if s == "h":                                  # h alone: the hidden layer's output
+        return "a", None, (), "h"
     m = re.fullmatch(r"([A-Za-zα-ωŷ]+?)(?:Λ(\d))?(\d*)", s)
     if not m:
         return None
