@@ -165,6 +165,17 @@ def test_names_declared_by_a_template_in_the_spec_notes():
     assert align_name("b3", None, trace)[0] == ("L1.b", (2,))
 
 
+def test_p_is_the_pooled_value_of_a_network_that_outputs_no_probability():
+    pooled = parse_text("input: [[1, 0], [0, 1]]\ntarget: [1.0]\nlayers:\n"
+                        "  - conv2d: {filters: [[[[0.5]]]], bias: [0.0], stride: 1, padding: 0}\n"
+                        "  - activation: relu\n  - avgpool: {size: 2, stride: 2}\n  - flatten: {}\n"
+                        "  - dense: {W: [[1.5]], b: [0.2], activation: linear}\nloss: half_sse\nlearning_rate: 0.1\n")
+    trace = walk(pooled)
+    pool = next(s.id for s in trace if s.quantity == "pool")
+    assert align_name("p", None, trace)[0][0] == pool
+    assert align_name("p", None, walk(load_spec("examples/r3_cnn_edge.yaml")))[0][0] == "L5.a"   # sigmoid output
+
+
 def test_script_l_and_update_arrows(r2):
     spec = load_spec(R2)
     # ∂L/∂w5 = δ_o·out_h1 = −0.043420·0.642216 = −0.0279 (test_homework_prose.py derives δ_o);

@@ -176,11 +176,8 @@ SAMPLES = [
         ok(9, -0.3806),
         ok(10, -0.0799),
         ok(11, -0.1789),
-        wrong(12, -0.1903, R10["da1"][1],    # W2[1,1] = 0.5 used for W2[1,2] = 0.6
-              xfail="judged correct on its arithmetic: the value of da1[1] (the formula) and the name da1[2] "
-                    "(with the swapped weight) weigh the same, so no step is pinned"),
-        carried(13, -0.1903, after="·1 =",   # ReLU′(0.47) = 1; true −0.228360
-                xfail="judged wrong (transposed_weights): the mistake is found one line late"),
+        wrong(12, -0.1903, R10["da1"][1]),   # W2[1,1] = 0.5 used for W2[1,2] = 0.6
+        carried(13, -0.1903, after="·1 ="),  # ReLU′(0.47) = 1; true −0.228360
         carried(14, -0.0952),                # −0.1903·0.5 = −0.09515 (the value of dW1[1,1], not [2,1])
         carried(15, 0.30952),                # 0.3 + 0.1·0.0952; true 0.311418
     )),

@@ -41,9 +41,9 @@ def test_a_slip_is_found_in_its_own_sample():
 
 
 def test_markers_read_numbers_ordinals_and_circled_digits():
-    found = markers(["Epoch 2: the third sample", "Sample #4, ② and iteration 3", "Example 2, epoch 1.5"])
+    found = markers(["Epoch 2: the third sample", "Sample #4, ② and iteration 3", "Example 2, epoch 1.5", "ep1"])
     assert [(m.line, m.kind, m.number) for m in found] == [
-        (1, "epoch", 2), (1, "sample", 3), (2, "sample", 4), (2, "sample", 2), (2, "iteration", 3)]
+        (1, "epoch", 2), (1, "sample", 3), (2, "sample", 4), (2, "sample", 2), (2, "iteration", 3), (4, "epoch", 1)]
 
 
 SPACED = """AND by the perceptron rule, eta = 1
@@ -83,3 +83,20 @@ def test_a_sample_named_after_its_number_is_that_numbers_sample():
                         spec).claims
     assert [(c.index, c.verdict) for c in claims] == [((0, 0), "correct"), ((0, 1), "correct"), ((0, 2), "wrong")], \
         [(c.text, c.step_id, c.index, c.verdict) for c in claims]
+
+
+COMPACT = """ep1
+(0,0) y=0: z=0 ŷ=1 err=-1 → w=(0,0) b=-1
+(0,1) y=0: z=-1 ŷ=0 ok
+(1,0) y=0: z=-1 ŷ=0 ok
+(1,1) y=1: z=-1 ŷ=0 err=1 → w=(1,1) b=1
+"""
+
+
+def test_the_numbers_of_one_line_belong_to_one_sample():
+    # by hand (module docstring): after the fourth sample b = −1 + 1 = 0, written 1; b = −1 after the
+    # first is that sample's update, though the bias is −1 after the second and third samples too
+    claims = check_text(COMPACT, load_spec(AND)).claims
+    b = [(c.line, c.step_id, c.verdict) for c in claims if c.text.startswith("b =")]
+    assert b == [(2, "epoch1.sample1.b_new", "correct"), (5, "epoch1.sample4.b_new", "wrong")], \
+        [(c.line, c.text, c.step_id, c.verdict) for c in claims]

@@ -81,6 +81,7 @@ class Aligner:
         self.tables: dict[int, str] = {}     # a table's rows go to one step: table -> that step
         self.columns: dict[tuple, Place] = {}   # (table, column) -> where its last cell was pinned
         self.rows: dict[tuple, str] = {}     # (table, row) -> the pass, epoch or sample its cells are in
+        self.lines: dict[int, str] = {}      # line -> the epoch, sample or iteration its first pinned number is in
         self._alternatives: dict[tuple, tuple] = {}   # (world, step) -> (version, depends on, what each mistake gives)
 
     # --- the worlds, flattened over every candidate element ------------------------------------------
@@ -123,6 +124,8 @@ class Aligner:
             table, column, row = claim.statement.hints["cell"]
             self.columns[(table, column)] = best.place
             self.rows.setdefault((table, row), group_of(best.place.sid))
+        elif best.match != "restated" and len(self.problem.repeats.get(best.place.sid, ())) > 1:
+            self.lines.setdefault(claim.line, group_of(best.place.sid))
         return best, scored
 
     def _same_value(self, a: Place, b: Place) -> bool:
@@ -302,7 +305,7 @@ class Aligner:
             return
         mistake = self._mistake(claim, a.place, tol)
         if mistake is not None:
-            a.score += 2 if a.match == "none" else 1.5
+            a.score += (2 if a.match == "none" else 1.5) + (0.5 if any(e.startswith("name:") for e in a.evidence) else 0)
             a.match, a.mistake = "mistake", mistake
             a.evidence.append(f"value: what '{mistake.title}' gives")
 
@@ -489,6 +492,11 @@ class Aligner:
         if "cell" in hints:
             return                      # a table's rows speak for themselves (_cell_evidence)
         group = group_of(place.sid)
+        same_line = self.lines.get(claim.line)
+        said = "sample" in hints          # (the words say which sample it is)
+        if same_line is not None and not said and len(self.problem.repeats.get(place.sid, ())) > 1:
+            same = _pass_of(group) == _pass_of(same_line)
+            a.score += 0.75 if same else -0.75     # one line of work is one sample, one epoch, one pass
         parts = dict(_SECTION.findall(group))
         for kind, word in (("epoch", "epoch"), ("sample", "sample"), ("iteration", "it")):
             said = hints.get(kind)
@@ -497,6 +505,9 @@ class Aligner:
             own = parts.get(word, "1" if kind == "iteration" else None)
             if own is None:
                 continue
+            updated = self.problem.trace[place.sid].quantity in ("updated_weights", "updated_biases")
+            if kind == "iteration" and updated and int(own) == said - 1:
+                continue                # iteration 2 starts from the weights iteration 1 ended with
             if int(own) != said:
                 a.score -= 1.5
                 a.evidence.append(f"not in {kind} {said}")
@@ -557,6 +568,15 @@ class Aligner:
 
 
 _SECTION = re.compile(r"(epoch|sample|it)(\d+)")
+
+
+def _pass_of(group: str) -> str:
+    """A group with the pass after an update read as the next iteration's (after. ≡ it2., it2.after. ≡ it3.)."""
+    parts = dict(_SECTION.findall(group))
+    if "after" in group.split("."):
+        parts["it"] = str(int(parts.get("it", "1")) + 1)
+    parts.setdefault("it", "1")
+    return ".".join(f"{k}{v}" for k, v in sorted(parts.items()))
 
 
 def _sequence(d: float) -> float:

@@ -63,6 +63,9 @@ def literal_value(node: Node) -> tuple[np.ndarray, int, list[Node]] | None:
     if node.kind == "neg" and node.children[0].kind == "num":
         n = node.children[0]
         return np.asarray(-n.value, dtype=np.float64), n.decimals, [n]
+    if node.kind == "pct" and node.children and node.children[0].kind == "num":     # 2.85% is 0.0285
+        n = node.children[0]
+        return np.asarray(n.value / 100, dtype=np.float64), n.decimals + 2, [n]
     if node.kind == "vec":
         items = [literal_value(c) for c in node.children]
         if not items or any(i is None for i in items):

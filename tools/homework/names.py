@@ -297,6 +297,8 @@ def quantity(s: str, trace):
         return ("B" if base == "B" else "b"), layer, (int(digits),) if digits else (), None
     if low in _Z_NAMES:
         return "z", layer, nums, None
+    if low == "p" and not nums and _pooled_not_probability(trace):
+        return "pool", layer, nums, None      # p of a network that pools and outputs no probability
     if low in _YHAT_NAMES and not nums:
         return "yhat", layer, nums, None
     if low in _A_NAMES:
@@ -318,6 +320,13 @@ def quantity(s: str, trace):
     if low in ("err", "error", "e") and base != "E":
         return "error", None, nums, None      # ŷ − y (or the perceptron's y − ŷ), not the loss
     return None
+
+
+def _pooled_not_probability(trace) -> bool:
+    if trace is None or not any(step.quantity == "pool" for step in trace):
+        return False
+    out = trace.info.get("output_id")
+    return out in trace and trace[out].activation not in ("softmax", "sigmoid")
 
 
 def _steps_for(kind, layer, nums, side, index, new, trace) -> list:

@@ -17,14 +17,14 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
              "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
              "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10}
 _CIRCLED = {ch: k + 1 for k, ch in enumerate("①②③④⑤⑥⑦⑧⑨⑩")}
-_WORDS = {"epoch": "epoch", "sample": "sample", "example": "sample", "pattern": "sample",
+_WORDS = {"epoch": "epoch", "ep": "epoch", "sample": "sample", "example": "sample", "pattern": "sample",
           "observation": "sample", "instance": "sample", "point": "sample", "iteration": "iteration",
           "iter": "iteration",
           # as German and French courses write them
           "epoche": "epoch", "époque": "epoch", "probe": "sample", "muster": "sample", "échantillon": "sample",
           "itération": "iteration"}
 _ORDINAL = "|".join(sorted(_ORDINALS, key=len, reverse=True))
-_WORD = (r"epoch|sample|pattern|observation|instance|(?:data\s+)?point|iteration|iter|"
+_WORD = (r"epoch|ep|sample|pattern|observation|instance|(?:data\s+)?point|iteration|iter|"
          r"epoche|époque|probe|muster|échantillon|itération")
 _MARKER = re.compile(       # (not `Example 2`: a title more often than a sample)
     rf"(?i)\b(?:({_WORD})s?\s*(?:no\.?|number|#)?\s*(\d{{1,2}})\b(?![.,]\d)"    # Epoch 2, sample #3
