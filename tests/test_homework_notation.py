@@ -72,10 +72,6 @@ class Sample:
     stray_wrong: str = ""       # xfail reason when the checker calls a number outside the key wrong
 
 
-# What the checker gets wrong, kept visible as strict xfails (see the keys below).
-_UNPINNED_ROW = ("left unchecked (U-unpinned): the row's name column and its computation column are not "
-                 "used to pin a value that is not a true step value")
-
 SAMPLES = [
     # 1. Plain text, per-neuron names. True: net_h = [0.585, 0.715], out_h = [0.642217, 0.671505],
     # net_o = 1.159064, out_o = 0.761163, E = 0.028522, σ′(net_o) = 0.181794.
@@ -93,13 +89,12 @@ SAMPLES = [
     # ∂E/∂ŷ = 2, ∂E/∂w2 = 2·h = 4, ∂E/∂b2 = 2, ∂E/∂h = 2·w2 = 6, ∂E/∂w1 = 6; w2′ = 2.6, b2′ = 0.8, w1′ = 1.4.
     Sample("02_markdown_table_r8.md", "r8_linear_chain.yaml", (
         ok(5, 2, cell=3), ok(6, 7, cell=3), ok(7, 2, cell=3), ok(8, 2, cell=3), ok(9, 4, cell=3),
-        wrong(10, 4, R8["d_b2"], cell=3,           # multiplied by h as for the weight
-              xfail="judged correct as a restatement of (7 − 5)² = 4; the row's name ∂E/∂b2 is not used"),
+        wrong(10, 4, R8["d_b2"], cell=3),          # multiplied by h as for the weight
         ok(11, 2.6, cell=3),
-        carried(12, 0.6, cell=3, xfail=_UNPINNED_ROW),   # 1 − 0.1·4; true 0.8
-        wrong(13, 5.2, R8["d_h"], cell=3, xfail=_UNPINNED_ROW),   # through the updated w2 = 2.6
-        carried(14, 5.2, cell=3, xfail=_UNPINNED_ROW),   # 5.2·x; true 6
-        carried(15, 1.48, cell=3, xfail=_UNPINNED_ROW),  # 2 − 0.1·5.2; true 1.4
+        carried(12, 0.6, cell=3),                  # 1 − 0.1·4; true 0.8
+        wrong(13, 5.2, R8["d_h"], cell=3),         # through the updated w2 = 2.6
+        carried(14, 5.2, cell=3),                  # 5.2·x; true 6
+        carried(15, 1.48, cell=3),                 # 2 − 0.1·5.2; true 1.4
     )),
     # 3. LaTeX align*. R2 as in 1, plus ∂E/∂w6 = δ_o·out_h2 = −0.029156, δ_h2 = −0.004310,
     # ∂E/∂w3 = δ_h2·x1 = −0.002155, w3′ = 0.251077.

@@ -28,6 +28,8 @@ _HINT_WORDS = {"sample": "sample", "samples": "sample", "smp": "sample", "s": "s
                "pair": "sample", "input": "sample", "#": "sample", "j": "sample", "m": "sample",
                "epoch": "epoch", "ep": "epoch", "it": "iteration", "iter": "iteration",
                "iteration": "iteration", "step": "iteration", "row": "row", "rows": "row", "t": "iteration"}
+_WORK_WORDS = {"computation", "calculation", "calc", "work", "working", "workings", "how", "expression", "computed"}
+_NAME_WORDS = {"quantity", "name", "what", "parameter", "param", "term", "item", "symbol", "variable"}
 _FOOTERS = {"σ": "sum", "∑": "sum", "sum": "sum", "total": "sum", "totals": "sum", "mean": "mean",
             "avg": "mean", "average": "mean", "sum/3": "mean"}
 
@@ -140,6 +142,8 @@ class _Column:
     index: bool = False      # the column numbers or names rows instead of holding values
     col: int | None = None   # `c2`, `col 2`: the matrix column its cells sit in (1-based)
     new: bool = False        # `new value`, `after`: the row's quantity after the update
+    work: bool = False       # `computation`, `working`: how the row's value was computed
+    names: bool = False      # `quantity`, `name`: the column names the rows
 
 
 _POSITION_RE = re.compile(r"(?:col(?:umn)?|c)\s*(\d+)|(\d+)")
@@ -152,8 +156,10 @@ def _column(header: str, normalise) -> _Column:
     m = _POSITION_RE.fullmatch(plain)
     if m:
         return _Column(None, None, col=int(m.group(1) or m.group(2)))
+    if plain in _WORK_WORDS:
+        return _Column(None, None, work=True)
     if plain in _INDEX_WORDS:
-        return _Column(None, None, _HINT_WORDS.get(plain), index=True)
+        return _Column(None, None, _HINT_WORDS.get(plain), index=True, names=plain in _NAME_WORDS)
     if re.search(r"\b(new|updated|after)\b", plain):
         named = re.fullmatch(r"(?:new|updated)\s+([A-Za-zα-ωŷ]\w{0,3})|([A-Za-zα-ωŷ]\w{0,3}?)[\s_(]*(?:new|updated|after)\)?",
                              re.sub(r"[*`$\\]", "", header).strip(), re.IGNORECASE)
@@ -211,6 +217,7 @@ def table_statements(table: Table, normalise) -> list:
     """The statements of a table, row by row, cells left to right."""
     columns = [_column(h, normalise) for h, _ in table.header]
     rows_named = bool(columns) and _first_column_names_rows(table, columns[0])
+    namer = next((c for c, col in enumerate(columns) if col.names and c > 0), None)   # `| # | quantity | …`
     values = columns[1:] if rows_named else columns
     if len(values) >= 2 and all(c.col is not None for c in values):
         return _matrix_rows(table, normalise, rows_named)
@@ -221,9 +228,16 @@ def table_statements(table: Table, normalise) -> list:
         first = cells[0][0] if cells else ""
         footer = _FOOTERS.get(re.sub(r"[*_`$\\]", "", first).strip().lower())
         hints, bindings, row_name = {}, {}, None
-        parsed = []
+        parsed, work = [], None
         for c, (cell, col) in enumerate(cells):
             column = columns[c] if c < len(columns) else _Column(None, None)
+            if column.work:
+                work = normalise(" " * col + cell) if re.search(r"\d", cell) else None
+                continue
+            if c == namer:
+                if not footer:
+                    row_name, _ = _row_label(cell, normalise)     # `| 2 | ŷ = w2·h + b2 | 7 | 3·2 + 1 |`
+                continue
             if c == 0 and rows_named:
                 if not footer:
                     value = _integer(cell)
@@ -257,6 +271,8 @@ def table_statements(table: Table, normalise) -> list:
                 forms.append(_formula_form(f"({total})" + (f"/{len(above[c])}" if footer == "mean" else ""), line))
             elif column.formula and not footer:
                 forms.append(_formula_form(column.formula, line))
+            elif work is not None and column.label is None and not column.new:
+                forms.append(parse_form(_tokens(work), work, prefix_ok=False, tail_ok=False) if _tokens(work) else None)
             for g_i, g in enumerate(groups):
                 form = parse_form(g, line, prefix_ok=g_i == len(groups) - 1, tail_ok=g_i == 0)
                 if form is not None:
