@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from nn_tutor.engine.spec import load_spec
+from nn_tutor.engine.spec import load_spec, parse_text
 from nn_tutor.tools.homework import check_text
 
 R2 = "examples/r2_two_layer_sigmoid.yaml"
@@ -83,3 +83,17 @@ def test_for_a_weight_after_the_gradient_is_spoken_of(r2):
     claims = [c for c in check_text(text, r2).claims if c.step_id == "L2.dW"]
     assert [(c.index, c.verdict) for c in claims] == [((0, 0), "correct"), ((0, 1), "wrong")], \
         [(c.text, c.step_id, c.verdict) for c in check_text(text, r2).claims]
+
+
+def test_a_list_of_numbers_a_fraction_of_a_sum_and_a_one_letter_name():
+    spec = parse_text("input: [[1, 0], [0, 1], [1, 1]]\ntarget: [[1], [0], [1]]\nlayers:\n"
+                      "  - dense: {W: [[0.5, -0.2]], b: [0.1], activation: linear}\nloss: mse\nlearning_rate: 0.1\n")
+    # ŷ = 0.6, −0.1, 0.4; errors −0.4, −0.1, −0.6 (sum −1.1); ∂L/∂b = (2/3)·(−1.1) = −0.7333;
+    # b = 0.1 − 0.1·(−0.7333) = 0.1733
+    text = ("The predictions are 0.6, -0.1, 0.4. The gradient for b is 2/3 of -1.1, which is -0.7333, "
+            "so b becomes 0.1 + 0.1 × 0.7333 = 0.1733.\n")
+    claims = check_text(text, spec).claims
+    pinned = {c.step_id for c in claims if c.step_id}
+    assert {"L1.db", "L1.b_new"} <= pinned and pinned & {"L1.z", "L1.a"}, [(c.text, c.step_id) for c in claims]
+    assert all(c.verdict == "correct" for c in claims), [(c.text, c.verdict) for c in claims]
+    assert any(c.text == "0.6, -0.1, 0.4" for c in claims)       # the list is one claim

@@ -18,6 +18,7 @@ _OPERATORS = [
     (re.compile(rf"(?<=[\d)])\s+plus\s+(?={_NUM})"), " + "),
     (re.compile(rf"(?<=[\d)])\s+minus\s+(?={_NUM})"), " − "),
     (re.compile(rf"(?<=[\d)])\s+(?:divided by|over)\s+(?={_NUM})"), " / "),
+    (re.compile(rf"(?<=\d/\d)\s+of\s+(?={_NUM})"), " × "),                  # 2/5 of -79.8
     (re.compile(r"(?<=[\d)])\s+squared\b"), "²"),
 ]
 _RESULT = re.compile(r"(?<=[\d)²])\s*,?\s+(?:which\s+(?:is|gives|comes\s+to|makes)|that\s+is|i\.\s?e\.,?|gives|giving|equals|"
@@ -25,7 +26,8 @@ _RESULT = re.compile(r"(?<=[\d)²])\s*,?\s+(?:which\s+(?:is|gives|comes\s+to|mak
                      rf"(?={_NUM})")
 
 
-_NAMED = re.compile(r"(?<![\w.])((?:[A-Za-zα-ωΑ-Ωŷ][\wŷðΛ']*?(?:\d|_[\wŷ]+)|[δηŷσ][\wŷ]*|d[A-Za-z]\w*ðd\w+))\s+"
+_NAMED = re.compile(r"(?<![\w.])((?:[A-Za-zα-ωΑ-Ωŷ][\wŷðΛ']*?(?:\d|_[\wŷ]+)|[δηŷσ][\wŷ]*|d[A-Za-z]\w*ðd\w+|"
+                    r"(?-i:[bcf-hj-zB-HJ-Z])(?=\s)))\s+"      # (not a, d, e, i, I: words or too many meanings)
                     r"(?:is|was|becomes|equals|comes\s+to|gets)(?:\s+(?:about|roughly|approximately|around|now|then))?"
                     rf"\s+(?={_NUM})")
 
@@ -60,7 +62,7 @@ _CONTRACTION = re.compile(r"(?i)\b(it|that|what|here|there|which|this)['’]s\b"
 def word_arithmetic(line: Line) -> Line:
     """The line with arithmetic words between numbers written as symbols (columns kept)."""
     line = line.sub(_CONTRACTION, lambda m: [m.span(1), " is"])        # it's -0.6 times …: no name `s`
-    if re.search(r"\b(times|multiplied|plus|minus|divided|over|squared)\b", line.text):
+    if re.search(r"\b(times|multiplied|plus|minus|divided|over|squared|of)\b", line.text):
         for pattern, symbol in _OPERATORS:
             line = line.sub(pattern, symbol)
     if re.search(r"(?i)gradient|derivative|partial|slope", line.text):

@@ -334,11 +334,19 @@ def _continues_list(cur: list[Token], rest: list[Token]) -> bool:
         return False
     if nxt.kind not in ("NUM",) and not (nxt.kind == "OP" and nxt.text == "-"):
         return False
+    plain = lambda toks: all(t.kind in ("NUM", "COMMA") or (t.kind == "OP" and t.text == "-") for t in toks)
     eq = max((i for i, t in enumerate(cur) if t.kind == "EQ"), default=None)
-    if eq is None:
-        return False
+    if eq is None:                 # `the predictions are now 1.358, 2.497, 3.635`: three or more numbers
+        run = []
+        for t in rest:
+            if not (t.kind in ("NUM", "COMMA") or (t.kind == "OP" and t.text == "-")):
+                break
+            run.append(t)
+        after = rest[len(run)] if len(run) < len(rest) else None
+        numbers = sum(1 for t in cur + run if t.kind == "NUM")     # (`.142, .071, -.142 / -.588`: a matrix)
+        return plain(cur) and numbers >= 3 and (after is None or after.kind not in ("OP", "EQ", "LP", "LB"))
     tail = cur[eq + 1:]
-    return bool(tail) and all(t.kind in ("NUM", "COMMA") or (t.kind == "OP" and t.text == "-") for t in tail)
+    return bool(tail) and plain(tail)
 
 
 def _statement(no: int, clause: list[Token], context: str, line: Line) -> Statement | None:
