@@ -48,6 +48,17 @@ class World:
             truth_flat[sl] = np.ravel(self.truth[sid])
         self._flats = {w: truth_flat.copy() for w in WORLDS}
         self._written_flat = np.full(size, np.nan)
+        # how each computed step is recomputed: (step, function, inputs, its slice of the flats,
+        # the batch axis its display drops or None)
+        self._plans = {}
+        for sid in self.ids:
+            step = trace[sid]
+            if step.op is not None:
+                route = self.routes.get(sid)
+                fn, inputs = (route.fn, route.inputs) if route else (step.op.fn, step.inputs)
+                axis = step.batch_axis if step.batch_axis is not None and trace.batch_size == 1 else None
+                self._plans[sid] = (step, fn, inputs, self.layout.get(sid), axis)
+        self._kept: dict[str, dict] = {w: {} for w in WORLDS}   # step -> written elements each world keeps
 
     def flat(self, world: str) -> np.ndarray:
         """Every candidate element of `world` (or of the student's written values, "written"), flat."""
@@ -69,6 +80,13 @@ class World:
         before = np.isfinite(target).any()
         self.written[sid][index] = np.asarray(value, dtype=np.float64).reshape(np.shape(target))
         self.judged[sid][index] = judged
+        finite = np.isfinite(self.written[sid])
+        for w in WORLDS:
+            mask = finite & self._keeps(w, sid)
+            if mask.any():
+                self._kept[w][sid] = mask
+            else:
+                self._kept[w].pop(sid, None)
         if sid in self.layout:
             self._written_flat[self.layout[sid]] = np.ravel(self.written[sid])
         self.version += 1
@@ -100,38 +118,38 @@ class World:
         written_now = self._dirty[world]
         if not written_now:
             return
-        values, computed = self._values[world], self._computed[world]
+        values, computed, kept = self._values[world], self._computed[world], self._kept[world]
         bits = 0
         for sid in written_now:
             bits |= self.reach[sid]
-        flat = self._flats[world]
+        flat, ids, plans, truth, trace = self._flats[world], self.ids, self._plans, self.truth, self.trace
         with np.errstate(all="ignore"):
             while bits:                             # the reached positions, lowest (earliest) first
                 low = bits & -bits
                 bits ^= low
-                step = self.trace[self.ids[low.bit_length() - 1]]
-                sid = step.id
-                if step.op is None:
+                sid = ids[low.bit_length() - 1]
+                plan = plans.get(sid)
+                if plan is None:
                     continue
-                route = self.routes.get(sid)
-                fn, inputs = (route.fn, route.inputs) if route else (step.op.fn, step.inputs)
+                step, fn, inputs, where, axis = plan
                 try:
                     internal = np.asarray(fn(*[values[i] for i in inputs]), dtype=np.float64)
                 except (ValueError, IndexError, TypeError, NNTError, FloatingPointError):
                     internal = np.asarray(step.value, dtype=np.float64)
-                display = np.array(self.trace._to_display(step, internal), dtype=np.float64)
-                if display.shape != self.truth[sid].shape:
-                    display = self.truth[sid].copy()
+                if axis is not None and internal.ndim > axis:      # (trace._to_display, as a copy)
+                    display = np.array(internal[(slice(None),) * axis + (0,)], dtype=np.float64)
+                else:
+                    display = internal.copy()
+                if display.shape != truth[sid].shape:
+                    display = truth[sid].copy()
                 computed[sid] = display
-                if sid in self.layout:
-                    flat[self.layout[sid]] = display.ravel()
-                written = self.written.get(sid)
-                if written is not None:
-                    mask = np.isfinite(written) & self._keeps(world, sid)
-                    if mask.any():
-                        display = display.copy()
-                        display[mask] = written[mask]
-                        internal = np.asarray(self.trace._to_internal(step, display), dtype=np.float64)
+                if where is not None:
+                    flat[where] = display.ravel()
+                mask = kept.get(sid)
+                if mask is not None:
+                    display = display.copy()
+                    display[mask] = self.written[sid][mask]
+                    internal = np.asarray(trace._to_internal(step, display), dtype=np.float64)
                 values[sid] = internal
         self._dirty[world] = set()
 
