@@ -539,11 +539,17 @@ class Aligner:
 
     def _alternatives_at(self, world: str, sid: str) -> list:
         """What each catalogued mistake gives at a whole step in a world, kept until the student
-        writes at a step that any value the catalogue read depends on."""
+        writes at a step that any value the catalogue read depends on. The true world's are the
+        problem's (kept for every submission), and so are the student's while they wrote nothing
+        those values depend on."""
+        stamps = self.world.stamps
+        depends, found = self.problem.true_alternatives(sid, self.world)
+        if world == "truth" or not any(s in depends for s in stamps):
+            return found
         cached = self._alternatives.get((world, sid))
         if cached is not None:
             version, depends, found = cached
-            if world == "truth" or not any(v > version and s in depends for s, v in self.world.stamps.items()):
+            if not any(v > version and s in depends for s, v in stamps.items()):
                 return found
         view = View(self.world, world)
         found = list(alternatives(view, sid, ()))
