@@ -59,6 +59,8 @@ class World:
                 axis = step.batch_axis if step.batch_axis is not None and trace.batch_size == 1 else None
                 self._plans[sid] = (step, fn, inputs, self.layout.get(sid), axis)
         self._kept: dict[str, dict] = {w: {} for w in WORLDS}   # step -> written elements each world keeps
+        # while every written value was judged right, the clean world is the student's: computed once
+        self._twins = True
 
     def flat(self, world: str) -> np.ndarray:
         """Every candidate element of `world` (or of the student's written values, "written"), flat."""
@@ -80,6 +82,7 @@ class World:
         before = np.isfinite(target).any()
         self.written[sid][index] = np.asarray(value, dtype=np.float64).reshape(np.shape(target))
         self.judged[sid][index] = judged
+        self._twins = self._twins and judged == RIGHT
         finite = np.isfinite(self.written[sid])
         for w in WORLDS:
             mask = finite & self._keeps(w, sid)
@@ -117,6 +120,13 @@ class World:
         """Recompute the steps a write reaches (and only those), in trace order."""
         written_now = self._dirty[world]
         if not written_now:
+            return
+        if world == "clean" and self._twins:     # the same writes, kept alike: the student's values
+            self._refresh("student")
+            self._values["clean"] = dict(self._values["student"])
+            self._computed["clean"] = dict(self._computed["student"])
+            self._flats["clean"][:] = self._flats["student"]
+            self._dirty["clean"] = set()
             return
         values, computed, kept = self._values[world], self._computed[world], self._kept[world]
         bits = 0
