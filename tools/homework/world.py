@@ -61,6 +61,7 @@ class World:
         self._kept: dict[str, dict] = {w: {} for w in WORLDS}   # step -> written elements each world keeps
         # while every written value was judged right, the clean world is the student's: computed once
         self._twins = True
+        self._fresh: dict[str, set] = {w: set() for w in WORLDS}   # steps recomputed in the world so far
 
     def flat(self, world: str) -> np.ndarray:
         """Every candidate element of `world` (or of the student's written values, "written"), flat."""
@@ -117,7 +118,8 @@ class World:
         return np.asarray(self.trace._to_display(step, self._values[world][sid]), dtype=np.float64)
 
     def _refresh(self, world: str) -> None:
-        """Recompute the steps a write reaches (and only those), in trace order."""
+        """Recompute the steps a write reaches, in trace order: those written, and those whose
+        inputs came out changed (a step recomputed before from the same inputs is as it was)."""
         written_now = self._dirty[world]
         if not written_now:
             return
@@ -126,6 +128,7 @@ class World:
             self._values["clean"] = dict(self._values["student"])
             self._computed["clean"] = dict(self._computed["student"])
             self._flats["clean"][:] = self._flats["student"]
+            self._fresh["clean"] = set(self._fresh["student"])
             self._dirty["clean"] = set()
             return
         values, computed, kept = self._values[world], self._computed[world], self._kept[world]
@@ -133,6 +136,7 @@ class World:
         for sid in written_now:
             bits |= self.reach[sid]
         flat, ids, plans, truth, trace = self._flats[world], self.ids, self._plans, self.truth, self.trace
+        fresh, changed = self._fresh[world], set()
         with np.errstate(all="ignore"):
             while bits:                             # the reached positions, lowest (earliest) first
                 low = bits & -bits
@@ -142,6 +146,8 @@ class World:
                 if plan is None:
                     continue
                 step, fn, inputs, where, axis = plan
+                if sid in fresh and sid not in written_now and not any(i in changed for i in inputs):
+                    continue
                 try:
                     internal = np.asarray(fn(*[values[i] for i in inputs]), dtype=np.float64)
                 except (ValueError, IndexError, TypeError, NNTError, FloatingPointError):
@@ -160,7 +166,10 @@ class World:
                     display = display.copy()
                     display[mask] = self.written[sid][mask]
                     internal = np.asarray(trace._to_internal(step, display), dtype=np.float64)
+                if not _same(values.get(sid), internal):
+                    changed.add(sid)
                 values[sid] = internal
+                fresh.add(sid)
         self._dirty[world] = set()
 
     def _keeps(self, world: str, sid: str) -> np.ndarray:
@@ -168,6 +177,11 @@ class World:
         if world == "student":
             return np.ones(judged.shape, dtype=bool)
         return judged == (RIGHT if world == "clean" else WRONG)
+
+
+def _same(a, b: np.ndarray) -> bool:
+    """The same array, bit for bit (a −0.0 is not a 0.0)."""
+    return isinstance(a, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 class View:
