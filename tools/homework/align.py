@@ -565,6 +565,16 @@ class Aligner:
         t = np.ravel(np.broadcast_to(tol, np.shape(claim.value)))
         if v.shape != truth.shape:
             return None
+        index = place.index
+        if len(index) == self.world.truth[place.sid].ndim and all(isinstance(i, int) for i in index):
+            # one element: the same test on plain floats
+            vf, tf, true = float(v[0]), float(t[0]), float(truth[0])
+            for name in ("truth", "student"):
+                for m, whole in self._alternatives_at(name, place.sid):
+                    alt = float(whole[index])
+                    if abs(alt - vf) <= tf and abs(alt - true) > tf:
+                        return m
+            return None
         for name in ("truth", "student"):
             for m, whole in self._alternatives_at(name, place.sid):
                 alt = np.ravel(whole[place.index])
