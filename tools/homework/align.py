@@ -83,6 +83,7 @@ class Aligner:
         self.rows: dict[tuple, str] = {}     # (table, row) -> the pass, epoch or sample its cells are in
         self.lines: dict[int, str] = {}      # line -> the epoch, sample or iteration its first pinned number is in
         self._alternatives: dict[tuple, tuple] = {}   # (world, step) -> (version, depends on, what each mistake gives)
+        self._matched: tuple = (None, 0, {})          # (claim, world version, place -> _vector_match)
 
     # --- the worlds, flattened over every candidate element ------------------------------------------
     def flat(self, world: str) -> np.ndarray:
@@ -141,8 +142,9 @@ class Aligner:
                 sid, idx = p.elements[k]
                 out[Place(sid, idx)] = None
         else:
+            matches = self._vector_matches(claim, tol)
             for place in p.slices(claim.value.shape):
-                if self._vector_match(claim, place, tol)[0] >= 0.5:
+                if matches[place][0] >= 0.5:
                     out[place] = None
             for place in self._near(claim):
                 out[place] = None
@@ -369,7 +371,28 @@ class Aligner:
             return "carried"
         return "none"
 
+    def _vector_matches(self, claim: Claim, tol) -> dict:
+        """_vector_match for every place an array of the claim's shape may be, over the flat
+        worlds at once (kept for the claim until the next write)."""
+        p = self.problem
+        places = p.slices(claim.value.shape)
+        pos = p.slice_positions(claim.value.shape)
+        T, C = self.flat("truth")[pos], self.flat("clean")[pos]
+        S, X = self.flat("student")[pos], self.flat("exact")[pos]
+        v = np.ravel(claim.value)
+        t = np.ravel(np.broadcast_to(tol, claim.value.shape))
+        true = _within(v, T, C, t)
+        carried = _within(v, S, X, t) & tainted(T, C, S, X)
+        frac = np.mean(true | carried, axis=1)
+        kind = np.where(carried.any(axis=1) & ~true.all(axis=1), "carried", "true")
+        found = {pl: (float(frac[k]), str(kind[k])) for k, pl in enumerate(places)}
+        self._matched = (claim, self.world.version, found)
+        return found
+
     def _vector_match(self, claim: Claim, place: Place, tol) -> tuple[float, str]:
+        held, version, found = self._matched
+        if held is claim and version == self.world.version and place in found:
+            return found[place]
         w = self.world
         try:
             T = np.ravel(w.truth[place.sid][place.index])

@@ -95,6 +95,7 @@ class Problem:
     _alternatives: dict = field(default_factory=dict)
     _traced: dict = field(default_factory=dict)
     _slices: dict = field(default_factory=dict)
+    _positions: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, trace) -> "Problem":
@@ -164,6 +165,16 @@ class Problem:
         if shape not in self._slices:
             self._slices[shape] = self._find_slices(shape)
         return self._slices[shape]
+
+    def slice_positions(self, shape: tuple) -> np.ndarray:
+        """For each place of `slices(shape)`, the positions of its elements in the flat arrays, in
+        order (one row per place)."""
+        shape = tuple(shape)
+        if shape not in self._positions:
+            rows = [np.arange(self.layout[pl.sid].start, self.layout[pl.sid].stop)
+                    .reshape(self.truth[pl.sid].shape)[pl.index].ravel() for pl in self.slices(shape)]
+            self._positions[shape] = np.array(rows, dtype=int).reshape(len(rows), int(np.prod(shape)))
+        return self._positions[shape]
 
     def _find_slices(self, shape: tuple) -> list[Place]:
         want = tuple(n for n in shape if n != 1)
