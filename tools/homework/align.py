@@ -14,6 +14,7 @@ with a different value comes close; otherwise it is left to the arithmetic check
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -473,11 +474,20 @@ class Aligner:
         w = self.world
         own = w.own(place.sid)
         written = own[place.index] if own is not None else None
-        if written is not None and np.any(np.isfinite(written)):
+        if written is not None and np.ndim(written) == 0:      # one element: the same test on floats
+            x = float(written)
+            found = math.isfinite(x)
+            same = found and np.size(claim.value) == 1 and \
+                abs(x - float(np.ravel(claim.value)[0])) <= float(np.max(claim_precision(claim)))
+        elif written is not None:
             mask = np.isfinite(written)
-            same = np.size(written) == np.size(claim.value) and np.allclose(
+            found = bool(mask.any())
+            same = found and np.size(written) == np.size(claim.value) and np.allclose(
                 np.ravel(written)[np.ravel(mask)], np.ravel(claim.value)[np.ravel(mask)], rtol=0,
                 atol=float(np.max(claim_precision(claim))))
+        else:
+            found = False
+        if found:
             if a.match != "restated" and not same:
                 a.score -= 2
                 a.evidence.append("already written with another value")
