@@ -83,7 +83,7 @@ class Aligner:
         self.columns: dict[tuple, Place] = {}   # (table, column) -> where its last cell was pinned
         self.rows: dict[tuple, str] = {}     # (table, row) -> the pass, epoch or sample its cells are in
         self.lines: dict[int, str] = {}      # line -> the epoch, sample or iteration its first pinned number is in
-        self._alternatives: dict[tuple, tuple] = {}   # (world, step) -> (version, depends on, what each mistake gives)
+        self._alternatives: dict[tuple, tuple] = {}   # (world, step) -> (steps read, their arrays, what each mistake gives)
         self._matched: tuple = (None, 0, {})          # (claim, world version, place -> _vector_match)
 
     # --- the worlds, flattened over every candidate element ------------------------------------------
@@ -571,23 +571,22 @@ class Aligner:
                 a.evidence.append(f"row {row}, column {col}")
 
     def _alternatives_at(self, world: str, sid: str) -> list:
-        """What each catalogued mistake gives at a whole step in a world, kept until the student
-        writes at a step that any value the catalogue read depends on. The true world's are the
-        problem's (kept for every submission), and so are the student's while they wrote nothing
-        those values depend on."""
+        """What each catalogued mistake gives at a whole step in a world, kept while the values
+        the catalogue read there stay as they were. The true world's are the problem's (kept for
+        every submission), and so are the student's while they wrote nothing those values depend on."""
         stamps = self.world.stamps
         depends, found = self.problem.true_alternatives(sid, self.world)
         if world == "truth" or not any(s in depends for s in stamps):
             return found
         cached = self._alternatives.get((world, sid))
         if cached is not None:
-            version, depends, found = cached
-            if not any(v > version and s in depends for s, v in stamps.items()):
+            read, arrays, found = cached
+            if all(a is b for a, b in zip(self.world.arrays(world, read), arrays)):
                 return found
         view = View(self.world, world)
         found = list(alternatives(view, sid, ()))
-        depends = frozenset().union(*(self.problem.graph.ancestors.get(r, ()) for r in view.read | {sid}))
-        self._alternatives[(world, sid)] = (self.world.version, depends, found)
+        read = tuple(view.read)
+        self._alternatives[(world, sid)] = (read, self.world.arrays(world, read), found)
         return found
 
     def _mistake(self, claim: Claim, place: Place, tol):

@@ -117,6 +117,13 @@ class World:
         step = self.trace[sid]
         return np.asarray(self.trace._to_display(step, self._values[world][sid]), dtype=np.float64)
 
+    def arrays(self, world: str, sids) -> tuple:
+        """The arrays holding these steps' values in `world` now. A step whose value no write
+        changed keeps its array, so the same arrays mean the same values."""
+        self._refresh(world)
+        values = self._values[world]
+        return tuple(values.get(s) for s in sids)
+
     def _refresh(self, world: str) -> None:
         """Recompute the steps a write reaches, in trace order: those written, and those whose
         inputs came out changed (a step recomputed before from the same inputs is as it was)."""
@@ -166,9 +173,9 @@ class World:
                     display = display.copy()
                     display[mask] = self.written[sid][mask]
                     internal = np.asarray(trace._to_internal(step, display), dtype=np.float64)
-                if not _same(values.get(sid), internal):
+                if not _same(values.get(sid), internal):   # (the same bits keep their array: see `arrays`)
                     changed.add(sid)
-                values[sid] = internal
+                    values[sid] = internal
                 fresh.add(sid)
         self._dirty[world] = set()
 
