@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 
 POOL_FROM = 24        # files checked in parallel (one process per core) from this many on
+CHUNKS_PER_WORKER = 4  # runs of files each worker takes in turn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,11 +79,13 @@ def check_all(paths: list[str], spec, rtol, atol):
         from concurrent.futures import ProcessPoolExecutor
 
         workers = max(1, min(os.cpu_count() or 1, 8))
-        chunks = [paths[k::workers] for k in range(workers)]
+        # a few runs of files per worker, handed out as workers finish: none waits on a slow share
+        size = -(-len(paths) // (workers * CHUNKS_PER_WORKER))
+        chunks = [paths[k:k + size] for k in range(0, len(paths), size)]
         with ProcessPoolExecutor(workers) as pool:
-            parts = list(pool.map(_check_files, chunks, [spec] * workers, [rtol] * workers, [atol] * workers))
-        order = {p: k for k, p in enumerate(paths)}
-        results = sorted((r for part in parts for r in part), key=lambda r: order[r[0]])
+            parts = pool.map(_check_files, chunks, [spec] * len(chunks), [rtol] * len(chunks),
+                             [atol] * len(chunks))
+            results = [r for part in parts for r in part]
     else:
         results = _check_files(paths, spec, rtol, atol)
     reports = [report for _, report, _ in results]

@@ -14,6 +14,7 @@ with a different value comes close; otherwise it is left to the arithmetic check
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -82,7 +83,8 @@ class Aligner:
         self.columns: dict[tuple, Place] = {}   # (table, column) -> where its last cell was pinned
         self.rows: dict[tuple, str] = {}     # (table, row) -> the pass, epoch or sample its cells are in
         self.lines: dict[int, str] = {}      # line -> the epoch, sample or iteration its first pinned number is in
-        self._alternatives: dict[tuple, tuple] = {}   # (world, step) -> (version, depends on, what each mistake gives)
+        self._alternatives: dict[tuple, tuple] = {}   # (world, step) -> (steps read, their arrays, what each mistake gives)
+        self._matched: tuple = (None, 0, {})          # (claim, world version, place -> _vector_match)
 
     # --- the worlds, flattened over every candidate element ------------------------------------------
     def flat(self, world: str) -> np.ndarray:
@@ -141,8 +143,9 @@ class Aligner:
                 sid, idx = p.elements[k]
                 out[Place(sid, idx)] = None
         else:
+            matches = self._vector_matches(claim, tol)
             for place in p.slices(claim.value.shape):
-                if self._vector_match(claim, place, tol)[0] >= 0.5:
+                if matches[place][0] >= 0.5:
                     out[place] = None
             for place in self._near(claim):
                 out[place] = None
@@ -369,7 +372,28 @@ class Aligner:
             return "carried"
         return "none"
 
+    def _vector_matches(self, claim: Claim, tol) -> dict:
+        """_vector_match for every place an array of the claim's shape may be, over the flat
+        worlds at once (kept for the claim until the next write)."""
+        p = self.problem
+        places = p.slices(claim.value.shape)
+        pos = p.slice_positions(claim.value.shape)
+        T, C = self.flat("truth")[pos], self.flat("clean")[pos]
+        S, X = self.flat("student")[pos], self.flat("exact")[pos]
+        v = np.ravel(claim.value)
+        t = np.ravel(np.broadcast_to(tol, claim.value.shape))
+        true = _within(v, T, C, t)
+        carried = _within(v, S, X, t) & tainted(T, C, S, X)
+        frac = np.mean(true | carried, axis=1)
+        kind = np.where(carried.any(axis=1) & ~true.all(axis=1), "carried", "true")
+        found = {pl: (float(frac[k]), str(kind[k])) for k, pl in enumerate(places)}
+        self._matched = (claim, self.world.version, found)
+        return found
+
     def _vector_match(self, claim: Claim, place: Place, tol) -> tuple[float, str]:
+        held, version, found = self._matched
+        if held is claim and version == self.world.version and place in found:
+            return found[place]
         w = self.world
         try:
             T = np.ravel(w.truth[place.sid][place.index])
@@ -450,11 +474,20 @@ class Aligner:
         w = self.world
         own = w.own(place.sid)
         written = own[place.index] if own is not None else None
-        if written is not None and np.any(np.isfinite(written)):
+        if written is not None and np.ndim(written) == 0:      # one element: the same test on floats
+            x = float(written)
+            found = math.isfinite(x)
+            same = found and np.size(claim.value) == 1 and \
+                abs(x - float(np.ravel(claim.value)[0])) <= float(np.max(claim_precision(claim)))
+        elif written is not None:
             mask = np.isfinite(written)
-            same = np.size(written) == np.size(claim.value) and np.allclose(
+            found = bool(mask.any())
+            same = found and np.size(written) == np.size(claim.value) and np.allclose(
                 np.ravel(written)[np.ravel(mask)], np.ravel(claim.value)[np.ravel(mask)], rtol=0,
                 atol=float(np.max(claim_precision(claim))))
+        else:
+            found = False
+        if found:
             if a.match != "restated" and not same:
                 a.score -= 2
                 a.evidence.append("already written with another value")
@@ -538,17 +571,22 @@ class Aligner:
                 a.evidence.append(f"row {row}, column {col}")
 
     def _alternatives_at(self, world: str, sid: str) -> list:
-        """What each catalogued mistake gives at a whole step in a world, kept until the student
-        writes at a step that any value the catalogue read depends on."""
+        """What each catalogued mistake gives at a whole step in a world, kept while the values
+        the catalogue read there stay as they were. The true world's are the problem's (kept for
+        every submission), and so are the student's while they wrote nothing those values depend on."""
+        stamps = self.world.stamps
+        depends, found = self.problem.true_alternatives(sid, self.world)
+        if world == "truth" or not any(s in depends for s in stamps):
+            return found
         cached = self._alternatives.get((world, sid))
         if cached is not None:
-            version, depends, found = cached
-            if world == "truth" or not any(v > version and s in depends for s, v in self.world.stamps.items()):
+            read, arrays, found = cached
+            if all(a is b for a, b in zip(self.world.arrays(world, read), arrays)):
                 return found
         view = View(self.world, world)
         found = list(alternatives(view, sid, ()))
-        depends = frozenset().union(*(self.problem.graph.ancestors.get(r, ()) for r in view.read | {sid}))
-        self._alternatives[(world, sid)] = (self.world.version, depends, found)
+        read = tuple(view.read)
+        self._alternatives[(world, sid)] = (read, self.world.arrays(world, read), found)
         return found
 
     def _mistake(self, claim: Claim, place: Place, tol):
@@ -558,6 +596,16 @@ class Aligner:
         v = np.ravel(claim.value)
         t = np.ravel(np.broadcast_to(tol, np.shape(claim.value)))
         if v.shape != truth.shape:
+            return None
+        index = place.index
+        if len(index) == self.world.truth[place.sid].ndim and all(isinstance(i, int) for i in index):
+            # one element: the same test on plain floats
+            vf, tf, true = float(v[0]), float(t[0]), float(truth[0])
+            for name in ("truth", "student"):
+                for m, whole in self._alternatives_at(name, place.sid):
+                    alt = float(whole[index])
+                    if abs(alt - vf) <= tf and abs(alt - true) > tf:
+                        return m
             return None
         for name in ("truth", "student"):
             for m, whole in self._alternatives_at(name, place.sid):

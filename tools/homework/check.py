@@ -279,7 +279,7 @@ class Checker:
             entry = self.ledger.stated(lit.value, lit.decimals, either_sign=True)
             if entry is not None and entry.target is not None and _scalar_index(entry.target[1]):
                 origins.add(entry.target)
-            origins |= self._given_places(lit.value, precision(lit.decimals, lit.value))
+            origins |= self.problem.given_places(lit.value, precision(lit.decimals, lit.value))
             if origins:
                 out.append(origins)
         for name in dict.fromkeys(names(claim.computation)):
@@ -287,17 +287,6 @@ class Checker:
             if entry is not None and entry.target is not None and _scalar_index(entry.target[1]):
                 out.append({entry.target})
         return out
-
-    def _given_places(self, value: float, tol) -> set:
-        found = set()
-        for s in self.problem.trace:
-            if s.op is not None:
-                continue
-            arr = self.world.truth[s.id]
-            hits = np.abs(np.abs(arr) - abs(value)) <= tol
-            for idx in np.argwhere(hits) if arr.ndim else ([()] if hits else []):
-                found.add((s.id, tuple(int(i) for i in idx)))
-        return found
 
     # --- recording -------------------------------------------------------------------------------------
     def _emit(self, claim: Claim, verdict: Verdict, place: Place | None, truth,

@@ -8,12 +8,14 @@ vectors and matrices), the given values, and for each element the elements it is
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from nn_tutor.engine.errors import NNTError
+from nn_tutor.tools.homework.misconceptions import alternatives
+from nn_tutor.tools.homework.world import View
 
 MAX_PROBED = 64        # an input with more elements than this counts as wholly used (not probed)
 
@@ -24,12 +26,16 @@ class Place:
 
     sid: str
     index: tuple
+    key: tuple = field(init=False, repr=False)     # (sid, the index as text): slices compare by text
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.sid, str(self.index)))
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Place) and (self.sid, str(self.index)) == (other.sid, str(other.index))
+        return isinstance(other, Place) and self.key == other.key
 
     def __hash__(self) -> int:
-        return hash((self.sid, str(self.index)))
+        return hash(self.key)
 
     def __str__(self) -> str:
         if not self.index:
@@ -41,6 +47,7 @@ class Place:
 _PASS = re.compile(r"after|(?:it|epoch|sample)\d+")
 
 
+@lru_cache(maxsize=4096)
 def _split(sid: str) -> tuple[str, str]:
     """(pass prefix, step) of an id: it2.after.L1.z -> ("it2.after", "L1.z"), epoch1.sample3.z -> ("epoch1.sample3", "z")."""
     parts = sid.split(".")
@@ -75,6 +82,8 @@ class Problem:
     step_flat: np.ndarray = None                       # each element's step, as a position in flat_steps
     truth_flat: np.ndarray = None
     given_values: np.ndarray = None                    # every given number (for "restated given")
+    given_abs: np.ndarray = None                       # ... their magnitudes
+    given_elements: list = field(default_factory=list)  # (step id, index tuple) of each given number
     repeats: dict = field(default_factory=dict)        # step id -> the same step in every pass and iteration
     successor: dict = field(default_factory=dict)      # step id -> the same step in the next iteration, epoch, sample
     family: dict = field(default_factory=dict)         # a step's id without prefixes -> every instance of it
@@ -83,7 +92,10 @@ class Problem:
     on_the_way: dict = field(default_factory=dict)     # step id -> auxiliary steps computed on the way to it
     iterations: int = 1                                # training iterations the trace goes through
     _sources: dict = field(default_factory=dict)
+    _alternatives: dict = field(default_factory=dict)
+    _traced: dict = field(default_factory=dict)
     _slices: dict = field(default_factory=dict)
+    _positions: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, trace) -> "Problem":
@@ -128,14 +140,24 @@ class Problem:
         p.iterations = max((int(m.group(1)) for s in trace for m in [re.match(r"it(\d+)\.", s.id)] if m), default=1)
         givens = [np.ravel(np.asarray(trace.display(s.id), dtype=np.float64)) for s in trace if s.op is None]
         p.given_values = np.concatenate(givens) if givens else np.empty(0)
+        p.given_abs = np.abs(p.given_values)
+        p.given_elements = [(s.id, tuple(int(i) for i in idx)) for s in trace if s.op is None
+                            for idx in np.ndindex(p.truth[s.id].shape)]
         return p
 
     def is_given(self, value, tol) -> bool:
         """Every element is (up to sign) a number the problem gives."""
+        g = self.given_abs
+        if np.ndim(value) == 0 and np.ndim(tol) == 0:
+            return bool(np.any(np.abs(g - abs(float(value))) <= tol))
         v = np.ravel(np.abs(np.asarray(value, dtype=np.float64)))
-        g = np.abs(self.given_values)
         return bool(v.size) and all(np.any(np.abs(g - x) <= t)
                                     for x, t in zip(v, np.broadcast_to(np.ravel(tol), v.shape)))
+
+    def given_places(self, value: float, tol) -> set:
+        """The given elements equal (up to sign) to a number: (step id, index) pairs."""
+        hits = np.flatnonzero(np.abs(self.given_abs - abs(value)) <= tol)
+        return {self.given_elements[k] for k in hits}
 
     def slices(self, shape: tuple) -> list[Place]:
         """Every place a written array of this shape may be: whole steps, rows, blocks (found once per shape)."""
@@ -143,6 +165,16 @@ class Problem:
         if shape not in self._slices:
             self._slices[shape] = self._find_slices(shape)
         return self._slices[shape]
+
+    def slice_positions(self, shape: tuple) -> np.ndarray:
+        """For each place of `slices(shape)`, the positions of its elements in the flat arrays, in
+        order (one row per place)."""
+        shape = tuple(shape)
+        if shape not in self._positions:
+            rows = [np.arange(self.layout[pl.sid].start, self.layout[pl.sid].stop)
+                    .reshape(self.truth[pl.sid].shape)[pl.index].ravel() for pl in self.slices(shape)]
+            self._positions[shape] = np.array(rows, dtype=int).reshape(len(rows), int(np.prod(shape)))
+        return self._positions[shape]
 
     def _find_slices(self, shape: tuple) -> list[Place]:
         want = tuple(n for n in shape if n != 1)
@@ -164,9 +196,27 @@ class Problem:
                     out.append(Place(s.id, tuple(int(i) for i in prefix) + (slice(None),)))
         return out
 
+    def true_alternatives(self, sid: str, world) -> tuple[frozenset, list]:
+        """What each catalogued mistake gives at a step from the true numbers, and the steps those
+        values depend on (computed once per problem; `world` is any World of this problem)."""
+        if sid not in self._alternatives:
+            view = View(world, "truth")
+            found = list(alternatives(view, sid, ()))
+            depends = frozenset().union(*(self.graph.ancestors.get(r, ()) for r in view.read | {sid}))
+            self._alternatives[sid] = (depends, found)
+        return self._alternatives[sid]
+
     # --- what an element is computed from ------------------------------------------------------------
     def sources(self, sid: str, index: tuple, depth: int = 2) -> set:
-        """(step id, element index) pairs the element is computed from, up to `depth` steps back."""
+        """(step id, element index) pairs the element is computed from, up to `depth` steps back
+        (found once per element; the set is shared, not to be changed)."""
+        key = (sid, index, depth)
+        found = self._traced.get(key)
+        if found is None:
+            found = self._traced[key] = frozenset(self._sources_of(sid, index, depth))
+        return found
+
+    def _sources_of(self, sid: str, index: tuple, depth: int) -> set:
         out = set()
         frontier = [(sid, index)]
         for _ in range(depth):

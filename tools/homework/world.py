@@ -48,6 +48,20 @@ class World:
             truth_flat[sl] = np.ravel(self.truth[sid])
         self._flats = {w: truth_flat.copy() for w in WORLDS}
         self._written_flat = np.full(size, np.nan)
+        # how each computed step is recomputed: (step, function, inputs, its slice of the flats,
+        # the batch axis its display drops or None)
+        self._plans = {}
+        for sid in self.ids:
+            step = trace[sid]
+            if step.op is not None:
+                route = self.routes.get(sid)
+                fn, inputs = (route.fn, route.inputs) if route else (step.op.fn, step.inputs)
+                axis = step.batch_axis if step.batch_axis is not None and trace.batch_size == 1 else None
+                self._plans[sid] = (step, fn, inputs, self.layout.get(sid), axis)
+        self._kept: dict[str, dict] = {w: {} for w in WORLDS}   # step -> written elements each world keeps
+        # while every written value was judged right, the clean world is the student's: computed once
+        self._twins = True
+        self._fresh: dict[str, set] = {w: set() for w in WORLDS}   # steps recomputed in the world so far
 
     def flat(self, world: str) -> np.ndarray:
         """Every candidate element of `world` (or of the student's written values, "written"), flat."""
@@ -69,6 +83,14 @@ class World:
         before = np.isfinite(target).any()
         self.written[sid][index] = np.asarray(value, dtype=np.float64).reshape(np.shape(target))
         self.judged[sid][index] = judged
+        self._twins = self._twins and judged == RIGHT
+        finite = np.isfinite(self.written[sid])
+        for w in WORLDS:
+            mask = finite & self._keeps(w, sid)
+            if mask.any():
+                self._kept[w][sid] = mask
+            else:
+                self._kept[w].pop(sid, None)
         if sid in self.layout:
             self._written_flat[self.layout[sid]] = np.ravel(self.written[sid])
         self.version += 1
@@ -95,44 +117,66 @@ class World:
         step = self.trace[sid]
         return np.asarray(self.trace._to_display(step, self._values[world][sid]), dtype=np.float64)
 
+    def arrays(self, world: str, sids) -> tuple:
+        """The arrays holding these steps' values in `world` now. A step whose value no write
+        changed keeps its array, so the same arrays mean the same values."""
+        self._refresh(world)
+        values = self._values[world]
+        return tuple(values.get(s) for s in sids)
+
     def _refresh(self, world: str) -> None:
-        """Recompute the steps a write reaches (and only those), in trace order."""
+        """Recompute the steps a write reaches, in trace order: those written, and those whose
+        inputs came out changed (a step recomputed before from the same inputs is as it was)."""
         written_now = self._dirty[world]
         if not written_now:
             return
-        values, computed = self._values[world], self._computed[world]
+        if world == "clean" and self._twins:     # the same writes, kept alike: the student's values
+            self._refresh("student")
+            self._values["clean"] = dict(self._values["student"])
+            self._computed["clean"] = dict(self._computed["student"])
+            self._flats["clean"][:] = self._flats["student"]
+            self._fresh["clean"] = set(self._fresh["student"])
+            self._dirty["clean"] = set()
+            return
+        values, computed, kept = self._values[world], self._computed[world], self._kept[world]
         bits = 0
         for sid in written_now:
             bits |= self.reach[sid]
-        flat = self._flats[world]
+        flat, ids, plans, truth, trace = self._flats[world], self.ids, self._plans, self.truth, self.trace
+        fresh, changed = self._fresh[world], set()
         with np.errstate(all="ignore"):
             while bits:                             # the reached positions, lowest (earliest) first
                 low = bits & -bits
                 bits ^= low
-                step = self.trace[self.ids[low.bit_length() - 1]]
-                sid = step.id
-                if step.op is None:
+                sid = ids[low.bit_length() - 1]
+                plan = plans.get(sid)
+                if plan is None:
                     continue
-                route = self.routes.get(sid)
-                fn, inputs = (route.fn, route.inputs) if route else (step.op.fn, step.inputs)
+                step, fn, inputs, where, axis = plan
+                if sid in fresh and sid not in written_now and not any(i in changed for i in inputs):
+                    continue
                 try:
                     internal = np.asarray(fn(*[values[i] for i in inputs]), dtype=np.float64)
                 except (ValueError, IndexError, TypeError, NNTError, FloatingPointError):
                     internal = np.asarray(step.value, dtype=np.float64)
-                display = np.array(self.trace._to_display(step, internal), dtype=np.float64)
-                if display.shape != self.truth[sid].shape:
-                    display = self.truth[sid].copy()
+                if axis is not None and internal.ndim > axis:      # (trace._to_display, as a copy)
+                    display = np.array(internal[(slice(None),) * axis + (0,)], dtype=np.float64)
+                else:
+                    display = internal.copy()
+                if display.shape != truth[sid].shape:
+                    display = truth[sid].copy()
                 computed[sid] = display
-                if sid in self.layout:
-                    flat[self.layout[sid]] = display.ravel()
-                written = self.written.get(sid)
-                if written is not None:
-                    mask = np.isfinite(written) & self._keeps(world, sid)
-                    if mask.any():
-                        display = display.copy()
-                        display[mask] = written[mask]
-                        internal = np.asarray(self.trace._to_internal(step, display), dtype=np.float64)
-                values[sid] = internal
+                if where is not None:
+                    flat[where] = display.ravel()
+                mask = kept.get(sid)
+                if mask is not None:
+                    display = display.copy()
+                    display[mask] = self.written[sid][mask]
+                    internal = np.asarray(trace._to_internal(step, display), dtype=np.float64)
+                if not _same(values.get(sid), internal):   # (the same bits keep their array: see `arrays`)
+                    changed.add(sid)
+                    values[sid] = internal
+                fresh.add(sid)
         self._dirty[world] = set()
 
     def _keeps(self, world: str, sid: str) -> np.ndarray:
@@ -140,6 +184,11 @@ class World:
         if world == "student":
             return np.ones(judged.shape, dtype=bool)
         return judged == (RIGHT if world == "clean" else WRONG)
+
+
+def _same(a, b: np.ndarray) -> bool:
+    """The same array, bit for bit (a −0.0 is not a 0.0)."""
+    return isinstance(a, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 class View:
