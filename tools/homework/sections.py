@@ -3,8 +3,9 @@
 Work through epochs, samples of a batch or training iterations is written in sections: a heading or
 a phrase names the epoch, sample or iteration, and the numbers after it belong there until the next
 one. Each statement gets the epoch, sample and iteration (1-based) in force where it starts, unless
-its table already gave them; a new epoch or iteration starts over at no sample. The aligner weighs
-these hints against the pass, epoch and sample of each step it may be.
+its table already gave them; a new epoch or iteration starts over at no sample. A marker right after
+a number (`0.2 for the first sample, 1.3 for the second`) names that number's sample instead. The
+aligner weighs these hints against the pass, epoch and sample of each step it may be.
 """
 from __future__ import annotations
 
