@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from nn_tutor.tools.homework.expr import literals
 from nn_tutor.tools.homework.statement import Statement
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
@@ -105,11 +106,5 @@ def _column(stmt: Statement) -> int:
     form = next((f for f in stmt.forms if f is not None), None)
     if form is None:
         return 0
-    positions = [n.pos for n in _nodes(form.node) if n.pos >= 0]
+    positions = [n.pos for n in literals(form.node) if n.pos >= 0]
     return form.line.col(min(positions)) if positions else 0
-
-
-def _nodes(node):
-    yield node
-    for child in node.children:
-        yield from _nodes(child)
