@@ -15,7 +15,8 @@ from nn_tutor.tools.homework.expr import CONSTANTS, FUNCTIONS, ExprError, Token,
 from nn_tutor.tools.homework.notation import Line, normalise, uses_decimal_comma
 from nn_tutor.tools.homework.prose import word_arithmetic
 from nn_tutor.tools.homework.sections import markers, with_section_hints
-from nn_tutor.tools.homework.statement import Form, Label, Statement, make_form, parse_form, spaced_vector
+from nn_tutor.tools.homework.statement import (Form, Label, Statement, equation_sides, make_form, parse_form,
+                                                spaced_vector)
 from nn_tutor.tools.homework.tables import find_tables, table_statements
 
 MAX_LINE = 4_000       # characters of one line read as maths
@@ -351,15 +352,7 @@ def _continues_list(cur: list[Token], rest: list[Token]) -> bool:
 
 def _statement(no: int, clause: list[Token], context: str, line: Line) -> Statement | None:
     """`label = e0 = e1 …` from a clause's tokens (None when nothing in it reads as maths)."""
-    clause = _balanced(clause)
-    groups, cur = [], []
-    for tok in clause:
-        if tok.kind == "EQ":
-            groups.append(cur)
-            cur = []
-        else:
-            cur.append(tok)
-    groups.append(cur)
+    groups = equation_sides(_balanced(clause))
     if len(groups) == 1:
         return _bare_numbers(no, groups[0], context, line)
     label, first = _label(groups[0])

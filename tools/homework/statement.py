@@ -64,6 +64,17 @@ class Statement:
         return head + " = ".join(f.text for f in self.forms)
 
 
+def equation_sides(toks: list[Token]) -> list[list[Token]]:
+    """The runs of tokens between `=` signs, in order (a run may be empty: `= 0.12`)."""
+    sides: list[list[Token]] = [[]]
+    for tok in toks:
+        if tok.kind == "EQ":
+            sides.append([])
+        else:
+            sides[-1].append(tok)
+    return sides
+
+
 def parse_form(toks: list[Token], line: Line, prefix_ok: bool, tail_ok: bool) -> Form | None:
     """Parse a token run into a Form; with prefix_ok the longest readable start is taken (trailing
     words such as `(check: ok)` are left out), with tail_ok the longest readable end."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from nn_tutor.tools.homework.expr import ExprError, tokenize
 from nn_tutor.tools.homework.notation import Line
 from nn_tutor.tools.homework.spaced_tables import spaced_table
-from nn_tutor.tools.homework.statement import Form, Label, Statement, parse_form
+from nn_tutor.tools.homework.statement import Form, Label, Statement, equation_sides, parse_form
 
 _SEPARATOR_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _INDEX_WORDS = {"#", "i", "n", "k", "j", "s", "sample", "samples", "smp", "row", "rows", "epoch", "ep", "it", "iter",
@@ -272,7 +272,9 @@ def table_statements(table: Table, normalise) -> list:
             elif column.formula and not footer:
                 forms.append(_formula_form(column.formula, line))
             elif work is not None and column.label is None and not column.new:
-                forms.append(parse_form(_tokens(work), work, prefix_ok=False, tail_ok=False) if _tokens(work) else None)
+                work_toks = _tokens(work)          # the row's computation column, before its value
+                if work_toks:
+                    forms.append(parse_form(work_toks, work, prefix_ok=False, tail_ok=False))
             for g_i, g in enumerate(groups):
                 form = parse_form(g, line, prefix_ok=g_i == len(groups) - 1, tail_ok=g_i == 0)
                 if form is not None:
@@ -363,15 +365,7 @@ def _formula_form(text: str, line):
 
 
 def _split_eq(toks):
-    groups, cur = [], []
-    for t in toks:
-        if t.kind == "EQ":
-            groups.append(cur)
-            cur = []
-        else:
-            cur.append(t)
-    groups.append(cur)
-    return [g for g in groups if g]
+    return [side for side in equation_sides(toks) if side]
 
 
 def _last_value(toks):
