@@ -96,13 +96,14 @@ _SUBSCRIPT_RE = re.compile(r"_\{([^{}]*)\}")
 _NEW_RE = re.compile(r"(?<=[\w\]])\s*(?:\^\s*\{?\s*\(?\s*(?:new|\+|\*)\s*\)?\s*\}?|⁺|\s?\(\s*(?:new|neu)\s*\)|_\{?new\}?"
                      r"|\+(?=\s*[=≈])|\s(?:new|neu|nouveau|nouvelle|nuevo|nueva)(?=\s*[=≈:]))")   # (German, French: neu, nouveau)
 _PRIME_NEW_RE = re.compile(r"(?<![A-Za-z])((?:[wWbBvuc]|[A-Za-z]{1,3}_?)(?:\d{1,2}|[₀-₉]{1,2})|[wbWBvuc])[′ʹ’'](?!\s*\()")
-_LAYER_RE = re.compile(r"(?<=[A-Za-zα-ωΑ-Ωŷ])\s*(?:\^\s*\{\s*[\[(]\s*(\d{1,2})\s*[\])]\s*\}|\^\s*[\[(]\s*(\d{1,2})\s*[\])]"
-                       r"|⁽([¹²³⁴⁵⁶⁷⁸⁹])⁾|\^\{\s*(\d)\s*\}(?=\s*_))")
+# a layer written as a superscript: ^{(1)}, ^{[2]}, ^(1), ^[2], ⁽¹⁾ (three groups, one of them set)
+_LAYER_MARK = r"\^\s*\{\s*[\[(]\s*(\d{1,2})\s*[\])]\s*\}|\^\s*[\[(]\s*(\d{1,2})\s*[\])]|⁽([¹²³⁴⁵⁶⁷⁸⁹])⁾"
+_LAYER_RE = re.compile(rf"(?<=[A-Za-zα-ωΑ-Ωŷ])\s*(?:{_LAYER_MARK}|\^\{{\s*(\d)\s*\}}(?=\s*_))")
 _SUPER_DIGIT = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹", "123456789")
 _SUB_DIGIT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 # a layer mark after the subscript (w₁₁⁽¹⁾, z_2^{(1)}): the same as before it (zΛ1_2)
 _SUB_LAYER_RE = re.compile(r"(?<=[A-Za-zα-ωΑ-Ωŷ])(?:_\{\s*([0-9a-z, ]{1,5})\s*\}|_([0-9a-z]{1,3})|([₀-₉]{1,3}))\s*"
-                           r"(?:\^\s*\{\s*[\[(]\s*(\d{1,2})\s*[\])]\s*\}|\^\s*[\[(]\s*(\d{1,2})\s*[\])]|⁽([¹²³⁴⁵⁶⁷⁸⁹])⁾)")
+                           rf"(?:{_LAYER_MARK})")
 
 
 def _layer_after_subscript(m: re.Match) -> list:
