@@ -104,8 +104,9 @@ class Problem:
         trace, anchors, routes = with_auxiliary(trace)
         p = cls(trace)
         p.auxiliary = set(anchors)
+        p.graph = dependencies(trace, routes)
         for sid, anchor in anchors.items():        # (not those computed from the step: 1 − a, the error after ŷ)
-            if anchor not in _computed_from(trace, sid):
+            if anchor not in p.graph.ancestors[sid]:
                 p.on_the_way.setdefault(anchor, []).append(sid)
         p.order = {s.id: k for k, s in enumerate(trace) if s.id not in anchors}
         for sid, anchor in anchors.items():       # a quantity on the way to a step comes just before it,
@@ -136,7 +137,6 @@ class Problem:
         for fam in families.values():    # the next iteration, epoch or sample (an after-pass is no "next")
             on = [sid for sid in fam if "after" not in group_of(sid).split(".")]
             p.successor.update(zip(on, on[1:]))
-        p.graph = dependencies(trace, routes)
         p.iterations = max((int(m.group(1)) for s in trace for m in [re.match(r"it(\d+)\.", s.id)] if m), default=1)
         givens = [np.ravel(np.asarray(trace.display(s.id), dtype=np.float64)) for s in trace if s.op is None]
         p.given_values = np.concatenate(givens) if givens else np.empty(0)
@@ -276,17 +276,6 @@ class Problem:
                     found.setdefault(o, set()).add((aux, e))
         self._sources[sid] = found
         return found
-
-
-def _computed_from(trace, sid: str) -> set:
-    """Every step a step is computed from."""
-    seen, todo = set(), [sid]
-    while todo:
-        for i in trace[todo.pop()].inputs:
-            if i not in seen and i in trace:
-                seen.add(i)
-                todo.append(i)
-    return seen
 
 
 @dataclass(frozen=True)
