@@ -68,7 +68,7 @@ def _pdflatex():
     return found
 
 
-def _compile(tex: str, folder, name: str) -> None:
+def assert_compiles(tex: str, folder, name: str) -> None:
     (folder / f"{name}.tex").write_text(tex, encoding="ascii")
     done = subprocess.run([_pdflatex(), "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
                           cwd=folder, capture_output=True, text=True, timeout=120)
@@ -83,9 +83,9 @@ def test_pdflatex_compiles_every_example_trained_and_one_step(tmp_path):
         spec = load_spec(path)
         trainable = spec.get("learning_rate") is not None and spec.get("kind", "network") == "network"
         trace = walk(spec, WalkOptions(iterations=30 if trainable else 1))
-        _compile(render_trace(trace, "latex"), tmp_path, path.stem)
+        assert_compiles(render_trace(trace, "latex"), tmp_path, path.stem)
     r2 = walk(load_spec(EX / "r2_two_layer_sigmoid.yaml"), WalkOptions())
-    _compile(render_step(r2, "L1.dW", 4, "latex"), tmp_path, "step")
+    assert_compiles(render_step(r2, "L1.dW", 4, "latex"), tmp_path, "step")
 
 
 def test_cli_latex_and_chat_export_compile(tmp_path, capsys, monkeypatch):
@@ -93,8 +93,8 @@ def test_cli_latex_and_chat_export_compile(tmp_path, capsys, monkeypatch):
 
     out = tmp_path / "r3.tex"
     assert main(["walk", "examples/r3_cnn_edge.yaml", "--format", "latex", "--out", str(out)]) == 0
-    _compile(out.read_text(), tmp_path, "r3")
+    assert_compiles(out.read_text(), tmp_path, "r3")
     monkeypatch.setattr("sys.stdin", io.StringIO(f"/load examples/r5_dog_cat_softmax_mse.yaml\n"
                                                 f"/export {tmp_path / 'r5.tex'}\n"))
     assert main(["chat", "--offline"]) == 0
-    _compile((tmp_path / "r5.tex").read_text(), tmp_path, "r5")
+    assert_compiles((tmp_path / "r5.tex").read_text(), tmp_path, "r5")

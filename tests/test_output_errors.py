@@ -14,7 +14,7 @@ R2 = str(EX / "r2_two_layer_sigmoid.yaml")
 WORK = str(EX / "homework" / "r2_wrong.md")
 
 
-def _one_line_error(capsys, code: int, *fragments: str) -> str:
+def assert_one_line_error(capsys, code: int, *fragments: str) -> str:
     err = capsys.readouterr().err
     assert code == 2, err
     lines = [ln for ln in err.splitlines() if ln.strip()]
@@ -35,14 +35,14 @@ def test_check_file_system_errors(capsys, tmp_path, option, target, fragments):
     (tmp_path / "FILE").write_text("a file, not a folder")
     path = target.replace("DIR", str(tmp_path)).replace("FILE", str(tmp_path / "FILE"))
     code = main(["check", WORK, "--spec", R2, option, path])
-    _one_line_error(capsys, code, *fragments)
+    assert_one_line_error(capsys, code, *fragments)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere: a read-only folder stops no one")
 def test_permission_denied_says_so(capsys, tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    _one_line_error(capsys, main(["walk", R2, "--out", str(locked / "w.md")]), "permission denied")
+    assert_one_line_error(capsys, main(["walk", R2, "--out", str(locked / "w.md")]), "permission denied")
 
 
 @pytest.mark.parametrize("argv, fragments", [
@@ -58,7 +58,7 @@ def test_walk_and_examples_file_system_errors(capsys, tmp_path, argv, fragments)
     (tmp_path / "pics.png").mkdir()  # a folder whose name looks like a picture
     argv = [a.replace("PNGDIR", str(tmp_path / "pics.png")).replace("DIR", str(tmp_path))
             .replace("FILE", str(tmp_path / "FILE")) for a in argv]
-    _one_line_error(capsys, main(argv), *fragments)
+    assert_one_line_error(capsys, main(argv), *fragments)
 
 
 def test_a_failed_plot_writes_no_walkthrough_and_a_bad_plot_name_costs_no_work(capsys, tmp_path, monkeypatch):
@@ -66,7 +66,7 @@ def test_a_failed_plot_writes_no_walkthrough_and_a_bad_plot_name_costs_no_work(c
     calls = []
     monkeypatch.setattr("nn_tutor.engine.kinds.walk", lambda *a, **k: calls.append(a))
     code = main(["walk", R2, "--iterations", "3", "--plot", str(tmp_path / "p.txt"), "--out", str(out)])
-    _one_line_error(capsys, code, "--plot")
+    assert_one_line_error(capsys, code, "--plot")
     assert not calls and not out.exists()
 
 
@@ -74,7 +74,7 @@ def test_data_dir_that_cannot_be_created(capsys, tmp_path, monkeypatch):
     (tmp_path / "FILE").write_text("x")
     monkeypatch.setenv("NNT_DATA_DIR", str(tmp_path / "FILE" / "data"))
     monkeypatch.setattr("sys.stdin", io.StringIO("hello\n"))
-    _one_line_error(capsys, main(["chat"]), "NNT_DATA_DIR", "cannot create this folder")
+    assert_one_line_error(capsys, main(["chat"]), "NNT_DATA_DIR", "cannot create this folder")
 
 
 def test_a_damaged_session_database_names_the_fix(capsys, tmp_path, monkeypatch):
@@ -82,7 +82,7 @@ def test_a_damaged_session_database_names_the_fix(capsys, tmp_path, monkeypatch)
     data.mkdir(exist_ok=True)
     (data / "sessions.sqlite").write_bytes(b"not a database at all" * 100)
     monkeypatch.setattr("sys.stdin", io.StringIO("hello\n"))
-    _one_line_error(capsys, main(["chat"]), "sessions.sqlite", "NNT_DATA_DIR")
+    assert_one_line_error(capsys, main(["chat"]), "sessions.sqlite", "NNT_DATA_DIR")
 
 
 def test_chat_export_to_a_missing_folder_is_a_notice_and_the_chat_goes_on(capsys, tmp_path, monkeypatch):
