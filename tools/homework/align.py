@@ -13,7 +13,6 @@ with a different value comes close; otherwise it is left to the arithmetic check
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ from nn_tutor.tools.homework.ledger import precision
 from nn_tutor.tools.homework.misconceptions import alternatives
 from nn_tutor.tools.homework.names import align_name, is_bare
 from nn_tutor.tools.homework.problem import Place, base_of, group_of
-from nn_tutor.tools.homework.statement import Label
 from nn_tutor.tools.homework.world import View
 
 PINNED = 3.5          # evidence needed to pin a claim to a step
@@ -192,9 +190,14 @@ class Aligner:
         label = claim.label
         if label is None:
             return [], []
+        named, gradients = self._named_as(claim, label.name, label.element)
+        if not named and label.index is not None and len(label.index) == 1 and claim.value.ndim:
+            return self._named_as(claim, f"{label.name}Λ{label.index[0]}", None)   # dZ[1] = [0.58, −0.64]: layer 1's dZ
+        return named, gradients
+
+    def _named_as(self, claim: Claim, name: str, element) -> tuple[list[Place], list[Place]]:
         trace = self.problem.trace
-        found = align_name(label.name, label.element, trace, claim.statement.hints.get("sample")) or \
-            self.ledger.alias(label.name)
+        found = align_name(name, element, trace, claim.statement.hints.get("sample")) or self.ledger.alias(name)
         places, gradients = [], []
         for sid, idx in found:
             step = trace[sid]
@@ -209,17 +212,17 @@ class Aligner:
                 continue
             for same in self.problem.repeats.get(sid, [sid]):     # the same step in later passes
                 places.append(Place(same, index))
-        named = self._sized(claim, places)
-        if not named and label.index is not None and len(label.index) == 1 and claim.value.ndim:
-            layered = Label(f"{label.name}Λ{label.index[0]}")      # dZ[1] = [0.58, −0.64]: layer 1's dZ
-            return self._named(dataclasses.replace(claim, statement=dataclasses.replace(claim.statement,
-                                                                                        label=layered)))
-        return named, self._sized(claim, gradients)
+        return self._sized(claim, places), self._sized(claim, gradients)
 
     def _sized(self, claim: Claim, places: list[Place]) -> list[Place]:
-        places = list(dict.fromkeys(places))
-        return [self._element(claim, pl) for pl in places if self._fits(claim, pl)
-                and np.size(self.world.truth[pl.sid][self._element(claim, pl).index]) == np.size(claim.value)]
+        """The places (each as the element a number is, for a number) that hold as many values as the claim."""
+        out = []
+        for place in dict.fromkeys(places):
+            if self._fits(claim, place):
+                element = self._element(claim, place)
+                if np.size(self.world.truth[element.sid][element.index]) == np.size(claim.value):
+                    out.append(element)
+        return out
 
     def _element(self, claim: Claim, place: Place) -> Place:
         """A whole step of one element, for a number, is that element: L2.a -> L2.a[0]; a step of
